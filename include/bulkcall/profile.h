@@ -94,6 +94,8 @@ struct bc_profile {
 	int api_takes_delay;     /* `delay` is sent, not held locally */
 	/* Columns the profile knows, ended by a { NULL } entry. */
 	const struct bc_column_doc *columns;
+	/* Columns copied into results next to each outcome, NULL-ended. */
+	const char *const *key_columns;
 	const char *notes; /* rules and examples for `profiles NAME` */
 
 	/* Reads credentials and options; fills ctx->headers. Returns BC_OK,
@@ -128,6 +130,29 @@ int bc_profile_bind(struct bc_profile_ctx *ctx, const struct bc_profile *p,
 void bc_profile_release(struct bc_profile_ctx *ctx);
 /* Column id for the profile's i-th documented column (see col_ids). */
 long bc_profile_col(struct bc_profile_ctx *ctx, size_t i);
+/* The base URL with path appended, into req->url. */
+int bc_request_set_url(struct bc_request *req, const struct bc_profile_ctx *ctx,
+		       const char *path);
+/* Looks up an environment variable through cfg (tests inject their own). */
+const char *bc_profile_env(const struct bc_profile_config *cfg,
+			   const char *name);
+/* Adds a per-run header; value is copied. */
+int bc_profile_add_header(struct bc_profile_ctx *ctx, const char *name,
+			  const char *value, int secret);
+
+/* Row validation helpers shared by profiles; each writes
+ * "line N: column NAME: why" into err and returns BC_EINVAL. */
+int bc_reject(char *err, size_t errlen, const struct bc_row *row,
+	      const char *column, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* A value usable as text: no control characters (CR, LF, NUL, ...). */
+int bc_check_text(const struct bc_row *row, const char *column,
+		  const char *val, size_t len, char *err, size_t errlen);
+/* A whole number in [min, max] (digits only, optional leading '-' when
+ * min < 0). */
+int bc_check_int(const struct bc_row *row, const char *column,
+		 const char *val, long long min, long long max,
+		 long long *out, char *err, size_t errlen);
 
 void bc_request_init(struct bc_request *req);
 void bc_request_reset(struct bc_request *req);

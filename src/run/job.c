@@ -1,0 +1,173 @@
+/* Shared job plumbing: option defaults and their JSON form, and opening
+ * the input, profile and output folder the way every command does, with
+ * the exit code each failure maps to. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "bulkcall/clock.h"
+#include "bulkcall/error.h"
+#include "run/job_setup.h"
+
+void bc_job_options_init(struct bc_job_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->rate = -1;
+	o->concurrency = 100;
+	o->max_attempts = 5;
+	o->backoff_min_ms = 500;
+	o->backoff_max_ms = 60000;
+	o->throttle_cooldown_s = 60;
+	o->max_retry_time_s = 3600;
+	o->halt_fail_pct = -1;
+	o->timeout_s = 30;
+	o->connect_timeout_s = 10;
+	o->rows_from = 1;
+	o->rows_to = 1;
+}
+
+static void add_str(cJSON *j, const char *name, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(j, name, v);
+	else
+		cJSON_AddNullToObject(j, name);
+}
+
+char *bc_job_options_json(const struct bc_job_options *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	add_str(j, "input", o->input);
+	add_str(j, "profile", o->profile);
+	add_str(j, "out", o->out_dir);
+	add_str(j, "base_url", o->base_url);
+	cJSON_AddNumberToObject(j, "rate", o->rate);
+	cJSON_AddNumberToObject(j, "burst", o->burst);
+	cJSON_AddNumberToObject(j, "concurrency", (double)o->concurrency);
+	cJSON_AddNumberToObject(j, "max_attempts", (double)o->max_attempts);
+	char backoff[64];
+	snprintf(backoff, sizeof backoff, "%ld:%ld", o->backoff_min_ms,
+		 o->backoff_max_ms);
+	cJSON_AddStringToObject(j, "backoff", backoff);
+	cJSON_AddNumberToObject(j, "throttle_cooldown", o->throttle_cooldown_s);
+	add_str(j, "key", o->key);
+	cJSON_AddNumberToObject(j, "key_rate", o->key_rate);
+	cJSON_AddNumberToObject(j, "key_concurrency", (double)o->key_concurrency);
+	cJSON_AddNumberToObject(j, "max_retry_time", o->max_retry_time_s);
+	if (o->halt_fail_pct >= 0)
+		cJSON_AddNumberToObject(j, "halt_fail", o->halt_fail_pct);
+	cJSON_AddNumberToObject(j, "timeout", o->timeout_s);
+	cJSON_AddNumberToObject(j, "connect_timeout", o->connect_timeout_s);
+	cJSON_AddBoolToObject(j, "retry_unknown", o->retry_unknown);
+	add_str(j, "window", o->window);
+	add_str(j, "tz", o->tz);
+	if (o->max_runtime_s > 0)
+		cJSON_AddNumberToObject(j, "max_runtime", o->max_runtime_s);
+	cJSON_AddStringToObject(j, "format", bc_format_name(o->format));
+	cJSON_AddStringToObject(j, "results_format",
+				bc_format_name(o->results_format));
+	cJSON_AddBoolToObject(j, "gzip", o->gzip);
+	add_str(j, "cacert", o->cacert);
+	cJSON_AddBoolToObject(j, "insecure", o->insecure);
+	add_str(j, "proxy", o->proxy);
+	add_str(j, "template", o->template_path);
+	add_str(j, "profile_file", o->profile_file);
+	char *text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return text;
+}
+
+/* bulkcall-out/<input stem>-<UTC stamp>: a fresh folder per run. */
+static void default_out_dir(char *out, size_t len, const char *input)
+{
+	const char *base = strrchr(input, '/');
+	base = base ? base + 1 : input;
+	char stem[128];
+	snprintf(stem, sizeof stem, "%s", strcmp(input, "-") ? base : "stdin");
+	char *dot = strchr(stem, '.');
+	if (dot && dot != stem)
+		*dot = '\0';
+	time_t now = (time_t)(bc_clock_unix_ms() / 1000);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, len, "bulkcall-out/%s-%s", stem, stamp);
+}
+
+void bc_job_release(struct bc_job *job)
+{
+	if (job->output)
+		bc_output_free(job->output);
+	if (job->profile_bound)
+		bc_profile_release(&job->ctx);
+	if (job->reader)
+		bc_reader_free(job->reader);
+	memset(job, 0, sizeof *job);
+}
+
+int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
+		 int need_credentials, int want_output, int check)
+{
+	char err[512];
+	memset(job, 0, sizeof *job);
+	job->opt = o;
+	job->profile = bc_profile_find(o->profile ? o->profile : "");
+	if (!job->profile) {
+		fprintf(stderr, "bulkcall: unknown profile '%s' (see 'bulkcall "
+				"profiles')\n",
+			o->profile ? o->profile : "");
+		return BC_EXIT_USAGE;
+	}
+	int result = bc_reader_open(&job->reader, o->input, o->format, err,
+				    sizeof err);
+	if (result) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		return result == BC_EHEADER ? BC_EXIT_USAGE : BC_EXIT_INPUT;
+	}
+	struct bc_profile_config cfg = {
+		.base_url = o->base_url,
+		.template_path = o->template_path,
+		.profile_file = o->profile_file,
+		.need_credentials = need_credentials,
+	};
+	result = bc_profile_bind(&job->ctx, job->profile, &cfg,
+				 bc_reader_columns(job->reader), err,
+				 sizeof err);
+	if (result) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		return result == BC_ENOMEM ? BC_EXIT_OUTPUT : BC_EXIT_USAGE;
+	}
+	job->profile_bound = 1;
+	if (!want_output)
+		return BC_EXIT_OK;
+	if (o->out_dir)
+		snprintf(job->out_dir, sizeof job->out_dir, "%s", o->out_dir);
+	else
+		default_out_dir(job->out_dir, sizeof job->out_dir, o->input);
+	size_t header_len;
+	const char *header = bc_reader_header(job->reader, &header_len);
+	struct bc_output_options oo = {
+		.dir = job->out_dir,
+		.force = o->force,
+		.check = check,
+		.input_format = bc_reader_format(job->reader),
+		.results_format = o->results_format,
+		.gzip = o->gzip,
+		.header = header,
+		.header_len = header_len,
+		.cols = bc_reader_columns(job->reader),
+		.key_columns = job->profile->key_columns,
+	};
+	result = bc_output_open(&job->output, &oo, err, sizeof err);
+	if (result) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		return result == BC_EEXISTS ? BC_EXIT_USAGE : BC_EXIT_OUTPUT;
+	}
+	return BC_EXIT_OK;
+}
