@@ -1,11 +1,749 @@
-/* bulkcall run: placeholder until the engine lands (issue 3). */
+/* bulkcall run: the engine. One thread, one loop: read rows into a bounded
+ * pool of slots, ask the scheduler whether each may go, hand it to the
+ * transport, classify the answer, and write every row's final record.
+ * Owns the slots; the scheduler (src/sched) owns the limits, the transport
+ * (src/net) owns the sockets, the output (src/out) owns the files. Each row
+ * is a small state machine and every change goes through slot_set(). */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
-#include "bulkcall/job.h"
+#include "bulkcall/clock.h"
+#include "bulkcall/error.h"
+#include "bulkcall/progress.h"
+#include "bulkcall/sched.h"
+#include "bulkcall/timefmt.h"
+#include "bulkcall/transport.h"
+#include "run/job_setup.h"
+
+enum slot_state {
+	SLOT_FREE,
+	SLOT_READY,     /* waiting for the scheduler's yes */
+	SLOT_HELD,      /* in the heap: not_before / delay, backoff, throttle */
+	SLOT_IN_FLIGHT, /* handed to the transport */
+};
+
+static const char *const state_names[] = { "free", "ready", "held",
+					   "in_flight" };
+
+struct slot {
+	struct bc_row row;
+	struct bc_request req;
+	enum slot_state state;
+	unsigned attempts;   /* counted for --max-attempts (throttles excluded) */
+	int64_t first_ms;    /* first attempt (monotonic), for --max-retry-time */
+	int64_t sent_ms;
+	const char *key;     /* value of the --key column, NULL = account */
+	char error[512];     /* last error, kept for a row that gives up */
+	long status;
+	int64_t latency_ms;
+};
+
+/* Why dispatch stopped before the input ran out. */
+enum stop_reason {
+	STOP_NONE,
+	STOP_SIGNAL,
+	STOP_FATAL,
+	STOP_HALT_FAIL,
+	STOP_MAX_RUNTIME,
+	STOP_OUTPUT,
+	STOP_INPUT,
+};
+
+struct engine {
+	const struct bc_job_options *opt;
+	struct bc_job job;
+	struct bc_sched sched;
+	struct bc_backoff backoff;
+	struct bc_rng rng;
+	struct bc_halt halt;
+	struct bc_heap held;
+	struct bc_transport *net;
+	struct bc_progress progress;
+	struct bc_progress_state ps;
+
+	struct slot *slots;
+	size_t nslots;
+	size_t *free_list;
+	size_t nfree;
+	size_t *ready; /* FIFO of slot indices, dispatch order */
+	size_t nready;
+	size_t ready_target;
+
+	long key_col;          /* -1: account-wide */
+	int input_done;
+	enum stop_reason stop;
+	char stop_detail[768];
+	int exit_code_hint;
+	int64_t start_ms, deadline_ms, last_flush_ms;
+	int have_window;
+	struct bc_window window;
+	uint64_t rows_read;
+};
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_seen++;
+}
+
+static int64_t now_ms(void)
+{
+	return bc_clock_mono_us() / 1000;
+}
+
+static void slot_set(struct engine *e, struct slot *s, enum slot_state to)
+{
+	if (e->opt->verbose >= 2)
+		fprintf(stderr, "bulkcall: row %llu (line %llu): %s -> %s\n",
+			(unsigned long long)s->row.index,
+			(unsigned long long)s->row.line, state_names[s->state],
+			state_names[to]);
+	s->state = to;
+}
+
+static size_t slot_index(const struct engine *e, const struct slot *s)
+{
+	return (size_t)(s - e->slots);
+}
+
+/* Writes the row's final record and gives the slot back. */
+static void finish(struct engine *e, struct slot *s, enum bc_outcome outcome,
+		   const char *error)
+{
+	struct bc_result r = {
+		.row = &s->row,
+		.outcome = outcome,
+		.http_status = s->status,
+		.error = error,
+		.attempts = s->attempts,
+		.latency_ms = s->latency_ms,
+		.finished_at_ms = bc_clock_unix_ms(),
+	};
+	if (e->opt->verbose)
+		fprintf(stderr, "bulkcall: row %llu (line %llu): %s%s%s\n",
+			(unsigned long long)s->row.index,
+			(unsigned long long)s->row.line,
+			bc_outcome_name(outcome), error && *error ? ": " : "",
+			error ? error : "");
+	char err[512];
+	if (e->stop != STOP_OUTPUT &&
+	    bc_output_write(e->job.output, &r, err, sizeof err) != BC_OK) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		e->stop = STOP_OUTPUT;
+		snprintf(e->stop_detail, sizeof e->stop_detail, "%s", err);
+	}
+	e->ps.done++;
+	if (outcome != BC_OUTCOME_OK)
+		e->ps.not_ok++;
+	if (outcome == BC_OUTCOME_OK || outcome == BC_OUTCOME_FAILED)
+		bc_halt_record(&e->halt, outcome == BC_OUTCOME_FAILED);
+	slot_set(e, s, SLOT_FREE);
+	e->free_list[e->nfree++] = slot_index(e, s);
+}
+
+static void hold(struct engine *e, struct slot *s, int64_t due_ms)
+{
+	/* The heap has room for every slot, so this cannot fail. */
+	bc_heap_push(&e->held, due_ms, s);
+	slot_set(e, s, SLOT_HELD);
+}
+
+static void make_ready(struct engine *e, struct slot *s)
+{
+	e->ready[e->nready++] = slot_index(e, s);
+	slot_set(e, s, SLOT_READY);
+}
+
+/* not_before (RFC 3339) or, for profiles whose API has no delay, `delay`
+ * minutes: when the row may go, or 0 for now. -1 = bad value (rejected). */
+static int64_t row_due(struct engine *e, struct slot *s, char *err,
+		       size_t errlen)
+{
+	const struct bc_columns *cols = bc_reader_columns(e->job.reader);
+	int64_t due = 0;
+	const char *nb = bc_row_get(&s->row, bc_columns_find(cols, "not_before"),
+				    NULL);
+	if (nb && *nb) {
+		int64_t at_unix;
+		if (bc_rfc3339_parse(nb, &at_unix) != BC_OK) {
+			bc_reject(err, errlen, &s->row, "not_before",
+				  "'%.40s' is not an RFC 3339 time "
+				  "(e.g. 2026-11-23T18:00:00Z)",
+				  nb);
+			return -1;
+		}
+		int64_t wait = at_unix - bc_clock_unix_ms();
+		if (wait > 0)
+			due = now_ms() + wait;
+	}
+	if (!e->job.profile->api_takes_delay) {
+		const char *d = bc_row_get(&s->row, bc_columns_find(cols, "delay"),
+					   NULL);
+		long long minutes;
+		if (d && *d) {
+			if (bc_check_int(&s->row, "delay", d, 0, 525600,
+					 &minutes, err, errlen))
+				return -1;
+			int64_t at = now_ms() + minutes * 60000;
+			if (at > due)
+				due = at;
+		}
+	}
+	return due;
+}
+
+/* Reads, validates and builds one row into a free slot. Returns 1 when a
+ * row was taken in, 0 at end of input, -1 on a fatal input error. */
+static int intake_one(struct engine *e)
+{
+	size_t idx = e->free_list[--e->nfree];
+	struct slot *s = &e->slots[idx];
+	char err[512];
+	int r = bc_reader_next(e->job.reader, &s->row, err, sizeof err);
+	if (r <= 0) {
+		e->free_list[e->nfree++] = idx;
+		if (r < 0) {
+			fprintf(stderr, "bulkcall: %s\n", err);
+			snprintf(e->stop_detail, sizeof e->stop_detail, "%s", err);
+			e->stop = STOP_INPUT;
+		}
+		e->input_done = 1;
+		return r < 0 ? -1 : 0;
+	}
+	e->rows_read++;
+	s->attempts = 0;
+	s->first_ms = 0;
+	s->status = 0;
+	s->latency_ms = -1;
+	s->error[0] = '\0';
+	s->key = NULL;
+	if (s->row.error[0]) {
+		finish(e, s, BC_OUTCOME_REJECTED, s->row.error);
+		return 1;
+	}
+	bc_request_reset(&s->req);
+	int b = e->job.profile->build(&e->job.ctx, &s->row, &s->req, s->error,
+				      sizeof s->error);
+	if (b != BC_OK) {
+		if (b != BC_EINVAL)
+			snprintf(s->error, sizeof s->error,
+				 "line %llu: cannot build the request: %s",
+				 (unsigned long long)s->row.line, bc_strerror(b));
+		finish(e, s, BC_OUTCOME_REJECTED, s->error);
+		return 1;
+	}
+	int64_t due = row_due(e, s, s->error, sizeof s->error);
+	if (due < 0) {
+		finish(e, s, BC_OUTCOME_REJECTED, s->error);
+		return 1;
+	}
+	if (e->key_col >= 0) {
+		const char *k = bc_row_get(&s->row, e->key_col, NULL);
+		s->key = k && *k ? k : NULL;
+	}
+	if (due > now_ms())
+		hold(e, s, due);
+	else
+		make_ready(e, s);
+	return 1;
+}
+
+/* After a stop, rows that were not sent still get their final record:
+ * the rest of the input is read, validated and written as retry. */
+static void drain_unsent(struct engine *e, const char *why)
+{
+	struct bc_heap_item item;
+	while (bc_heap_pop(&e->held, &item) == 1) {
+		struct slot *s = item.data;
+		finish(e, s, BC_OUTCOME_RETRY, s->error[0] ? s->error : why);
+	}
+	for (size_t i = 0; i < e->nready; i++) {
+		struct slot *s = &e->slots[e->ready[i]];
+		finish(e, s, BC_OUTCOME_RETRY, s->error[0] ? s->error : why);
+	}
+	e->nready = 0;
+	while (!e->input_done && e->stop != STOP_OUTPUT && e->nfree) {
+		if (intake_one(e) <= 0)
+			break;
+		/* intake_one leaves a valid row ready or held: not sent. */
+		while (e->nready) {
+			struct slot *s = &e->slots[e->ready[--e->nready]];
+			finish(e, s, BC_OUTCOME_RETRY, why);
+		}
+		while (bc_heap_pop(&e->held, &item) == 1)
+			finish(e, item.data, BC_OUTCOME_RETRY, why);
+	}
+}
+
+static void stop_dispatch(struct engine *e, enum stop_reason why,
+			  const char *detail)
+{
+	if (e->stop != STOP_NONE)
+		return;
+	e->stop = why;
+	snprintf(e->stop_detail, sizeof e->stop_detail, "%s", detail);
+	if (!e->opt->quiet)
+		fprintf(stderr, "\nbulkcall: stopping: %s\n", detail);
+}
+
+/* A transient failure: back off and try again, or give up to retry. */
+static void retry_later(struct engine *e, struct slot *s, int64_t now)
+{
+	int64_t at;
+	enum bc_retry_verdict v = bc_retry_next(&e->backoff, s->attempts,
+						s->first_ms, now, &e->rng, &at);
+	if (v != BC_RETRY_AT) {
+		char why[600];
+		snprintf(why, sizeof why, "%s after %u attempts: %s",
+			 v == BC_RETRY_NO_ATTEMPTS ? "gave up" : "out of retry time",
+			 s->attempts, s->error);
+		finish(e, s, BC_OUTCOME_RETRY, why);
+		return;
+	}
+	e->ps.retries++;
+	hold(e, s, at);
+}
+
+static void handle_done(struct engine *e, const struct bc_transfer_done *d)
+{
+	struct slot *s = &e->slots[d->tag];
+	int64_t now = now_ms();
+	s->status = d->status;
+	s->latency_ms = d->latency_us / 1000;
+	struct bc_sched_outcome so = { .result = BC_SCHED_ERROR,
+				       .sent_ms = s->sent_ms,
+				       .retry_after_ms = -1 };
+	const struct bc_profile *p = e->job.profile;
+	enum bc_verdict v;
+	switch (d->result) {
+	case BC_NET_OK: {
+		struct bc_response resp = { d->status, d->body, d->body_len,
+					    d->content_type };
+		v = p->classify(&e->job.ctx, &resp, s->error, sizeof s->error);
+		break;
+	}
+	case BC_NET_NOT_SENT:
+		snprintf(s->error, sizeof s->error, "%s", d->error);
+		v = BC_VERDICT_RETRY;
+		break;
+	case BC_NET_MAYBE_SENT:
+		snprintf(s->error, sizeof s->error, "%s", d->error);
+		if (!p->idempotent && !e->opt->retry_unknown) {
+			bc_sched_done(&e->sched, s->key, &so, now);
+			finish(e, s, BC_OUTCOME_UNKNOWN, s->error);
+			return;
+		}
+		v = BC_VERDICT_RETRY;
+		break;
+	case BC_NET_TOO_BIG:
+	case BC_NET_LOCAL:
+	default:
+		snprintf(s->error, sizeof s->error, "%s", d->error);
+		v = BC_VERDICT_FAILED;
+		break;
+	}
+	switch (v) {
+	case BC_VERDICT_OK:
+		so.result = BC_SCHED_OK;
+		bc_sched_done(&e->sched, s->key, &so, now);
+		finish(e, s, BC_OUTCOME_OK, NULL);
+		return;
+	case BC_VERDICT_FAILED:
+		so.result = BC_SCHED_OK;
+		bc_sched_done(&e->sched, s->key, &so, now);
+		finish(e, s, BC_OUTCOME_FAILED, s->error);
+		if (bc_halt_tripped(&e->halt)) {
+			char why[128];
+			snprintf(why, sizeof why,
+				 "--halt-fail: more than %g%% of the last %d "
+				 "finished rows failed",
+				 e->opt->halt_fail_pct, BC_HALT_WINDOW);
+			stop_dispatch(e, STOP_HALT_FAIL, why);
+		}
+		return;
+	case BC_VERDICT_THROTTLE: {
+		so.result = BC_SCHED_THROTTLED;
+		int64_t ra;
+		if (d->retry_after &&
+		    bc_retry_after_parse(d->retry_after, bc_clock_unix_ms(),
+					 &ra) == BC_OK)
+			so.retry_after_ms = ra;
+		so.account = s->key == NULL;
+		bc_sched_done(&e->sched, s->key, &so, now);
+		e->ps.throttled++;
+		/* Not an attempt: the provider did not act on it. */
+		s->attempts--;
+		int64_t at = bc_sched_paused_until(&e->sched, s->key, now);
+		if (!bc_retry_in_time(&e->backoff, s->first_ms, at)) {
+			char why[600];
+			snprintf(why, sizeof why,
+				 "throttled past --max-retry-time: %s", s->error);
+			finish(e, s, BC_OUTCOME_RETRY, why);
+			return;
+		}
+		hold(e, s, at > now ? at : now);
+		return;
+	}
+	case BC_VERDICT_RETRY:
+		bc_sched_done(&e->sched, s->key, &so, now);
+		retry_later(e, s, now);
+		return;
+	case BC_VERDICT_FATAL: {
+		bc_sched_done(&e->sched, s->key, &so, now);
+		char why[600];
+		snprintf(why, sizeof why, "fatal API answer (HTTP %ld): %s",
+			 d->status, s->error);
+		/* The provider refused to act: the row is safe to send again
+		 * once the cause (credentials) is fixed. */
+		finish(e, s, BC_OUTCOME_RETRY, why);
+		stop_dispatch(e, STOP_FATAL, why);
+		return;
+	}
+	}
+}
+
+static int window_closed(struct engine *e, int64_t *reopen_mono)
+{
+	if (!e->have_window)
+		return 0;
+	int64_t unix_now = bc_clock_unix_ms(), open_at;
+	if (bc_window_inside(&e->window, unix_now, &open_at))
+		return 0;
+	*reopen_mono = now_ms() + (open_at - unix_now);
+	return 1;
+}
+
+/* Hands ready rows to the transport while the scheduler says yes. Returns
+ * the earliest time something refused may be asked again. */
+static int64_t dispatch(struct engine *e, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	size_t keep = 0, skipped = 0, i;
+	for (i = 0; i < e->nready; i++) {
+		struct slot *s = &e->slots[e->ready[i]];
+		int64_t until = INT64_MAX;
+		enum bc_admit a = bc_sched_admit(&e->sched, s->key, now, &until);
+		if (a == BC_ADMIT) {
+			int r = bc_transport_submit(
+				e->net, e->ready[i], s->req.method,
+				bc_buf_str(&s->req.url), s->req.body.ptr,
+				s->req.body.len, s->req.content_type);
+			if (r != BC_OK) {
+				struct bc_sched_outcome so = {
+					.result = BC_SCHED_ERROR,
+					.sent_ms = now,
+					.retry_after_ms = -1
+				};
+				bc_sched_done(&e->sched, s->key, &so, now);
+				snprintf(s->error, sizeof s->error,
+					 "request refused locally: %s",
+					 bc_strerror(r));
+				finish(e, s, BC_OUTCOME_FAILED, s->error);
+				continue;
+			}
+			s->attempts++;
+			s->sent_ms = now;
+			if (!s->first_ms)
+				s->first_ms = now;
+			slot_set(e, s, SLOT_IN_FLIGHT);
+			continue;
+		}
+		if (until < next)
+			next = until;
+		e->ready[keep++] = e->ready[i];
+		/* A key-scoped refusal blocks only that key: look further. A
+		 * run-wide one blocks everyone behind it. */
+		if (a != BC_WAIT_KEY_PAUSED && a != BC_WAIT_KEY_RATE &&
+		    a != BC_WAIT_KEY_BUSY)
+			break;
+		if (++skipped > 4096)
+			break;
+	}
+	/* The row that stopped the scan is kept above; the rest follow. */
+	for (i = i < e->nready ? i + 1 : i; i < e->nready; i++)
+		e->ready[keep++] = e->ready[i];
+	e->nready = keep;
+	return next;
+}
+
+static int setup(struct engine *e, const struct bc_job_options *o)
+{
+	char err[512];
+	e->opt = o;
+	int code = bc_job_setup(&e->job, o, 1, 1, 0);
+	if (code != BC_EXIT_OK)
+		return code;
+	const struct bc_profile *p = e->job.profile;
+	const char *key = o->key ? o->key : p->default_key;
+	e->key_col = -1;
+	if (strcmp(key, "*") != 0) {
+		e->key_col = bc_columns_find(bc_reader_columns(e->job.reader), key);
+		if (e->key_col < 0 && bc_reader_format(e->job.reader) == BC_FORMAT_CSV) {
+			fprintf(stderr, "bulkcall: --key: the input has no column "
+					"'%s'\n",
+				key);
+			return BC_EXIT_USAGE;
+		}
+	}
+	if (o->window) {
+		if (bc_window_parse(&e->window, o->window, o->tz) != BC_OK) {
+			fprintf(stderr, "bulkcall: --window: '%s' must be "
+					"HH:MM-HH:MM\n",
+				o->window);
+			return BC_EXIT_USAGE;
+		}
+		e->have_window = 1;
+	}
+
+	double rate = o->rate >= 0 ? o->rate : p->default_rate;
+	struct bc_sched_config sc;
+	bc_sched_config_default(&sc);
+	sc.rate_milli = (int64_t)(rate * 1000 + 0.5);
+	sc.burst = o->burst > 0 ? (int64_t)o->burst : 0;
+	sc.concurrency = (uint32_t)o->concurrency;
+	sc.key_rate_milli = (int64_t)(o->key_rate * 1000 + 0.5);
+	sc.key_concurrency = (uint32_t)o->key_concurrency;
+	sc.cooldown_ms = (int64_t)(o->throttle_cooldown_s * 1000);
+	int64_t now = now_ms();
+	if (bc_sched_init(&e->sched, &sc, now) != BC_OK) {
+		fprintf(stderr, "bulkcall: invalid scheduling options\n");
+		return BC_EXIT_USAGE;
+	}
+	bc_backoff_init(&e->backoff, o->backoff_min_ms, o->backoff_max_ms,
+			(unsigned)o->max_attempts,
+			(int64_t)(o->max_retry_time_s * 1000));
+	bc_rng_seed(&e->rng, (uint64_t)bc_clock_mono_us());
+	bc_halt_init(&e->halt, o->halt_fail_pct);
+
+	/* Slots: everything in flight, plus as many again ready or held, so
+	 * the dispatcher can look past rows blocked on their key. Memory is
+	 * bounded by --concurrency, never by the input. */
+	e->nslots = (size_t)o->concurrency * 2 + 1024;
+	e->ready_target = (size_t)o->concurrency + 256;
+	e->slots = calloc(e->nslots, sizeof *e->slots);
+	e->free_list = calloc(e->nslots, sizeof *e->free_list);
+	e->ready = calloc(e->nslots, sizeof *e->ready);
+	if (!e->slots || !e->free_list || !e->ready) {
+		fprintf(stderr, "bulkcall: out of memory for %zu slots\n",
+			e->nslots);
+		return BC_EXIT_OUTPUT;
+	}
+	for (size_t i = 0; i < e->nslots; i++) {
+		bc_row_init(&e->slots[i].row);
+		bc_request_init(&e->slots[i].req);
+		e->free_list[e->nfree++] = e->nslots - 1 - i;
+	}
+	bc_heap_init(&e->held, e->nslots);
+
+	const char *headers[BC_PROFILE_HEADERS_MAX];
+	char header_text[BC_PROFILE_HEADERS_MAX][1024];
+	for (size_t i = 0; i < e->job.ctx.nheaders; i++) {
+		snprintf(header_text[i], sizeof header_text[i], "%s: %s",
+			 e->job.ctx.headers[i].name, e->job.ctx.headers[i].value);
+		headers[i] = header_text[i];
+	}
+	struct bc_transport_options to = {
+		.timeout_ms = (long)(o->timeout_s * 1000),
+		.connect_timeout_ms = (long)(o->connect_timeout_s * 1000),
+		.cacert = o->cacert,
+		.insecure = o->insecure,
+		.proxy = o->proxy,
+		.max_in_flight = (size_t)o->concurrency,
+		.headers = headers,
+		.nheaders = e->job.ctx.nheaders,
+	};
+	if (o->insecure)
+		fprintf(stderr, "bulkcall: warning: --insecure: TLS certificates "
+				"are not verified\n");
+	int r = bc_transport_new(&e->net, &to, err, sizeof err);
+	memset(header_text, 0, sizeof header_text); /* secrets */
+	if (r != BC_OK) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		return BC_EXIT_USAGE;
+	}
+	e->start_ms = now;
+	e->deadline_ms = o->max_runtime_s > 0
+				 ? now + (int64_t)(o->max_runtime_s * 1000)
+				 : INT64_MAX;
+	bc_progress_init(&e->progress, stderr, o->progress, o->quiet,
+			 bc_clock_mono_us());
+	struct stat st;
+	if (strcmp(o->input, "-") != 0 && stat(o->input, &st) == 0 &&
+	    !strstr(o->input, ".gz"))
+		e->ps.bytes_total = (uint64_t)st.st_size;
+	return BC_EXIT_OK;
+}
+
+static void teardown(struct engine *e)
+{
+	if (e->net)
+		bc_transport_free(e->net);
+	for (size_t i = 0; e->slots && i < e->nslots; i++) {
+		bc_row_release(&e->slots[i].row);
+		bc_request_release(&e->slots[i].req);
+	}
+	free(e->slots);
+	free(e->free_list);
+	free(e->ready);
+	bc_heap_release(&e->held);
+	bc_sched_release(&e->sched);
+	bc_job_release(&e->job);
+}
+
+static void flush_output(struct engine *e, int64_t now, int force)
+{
+	if (!force && now - e->last_flush_ms < 50)
+		return;
+	e->last_flush_ms = now;
+	char err[512];
+	if (e->stop != STOP_OUTPUT &&
+	    bc_output_flush(e->job.output, err, sizeof err) != BC_OK) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		e->stop = STOP_OUTPUT;
+		snprintf(e->stop_detail, sizeof e->stop_detail, "%s", err);
+	}
+}
+
+static void loop(struct engine *e)
+{
+	int aborted = 0;
+	for (;;) {
+		int64_t now = now_ms();
+		if (signals_seen && e->stop == STOP_NONE)
+			stop_dispatch(e, STOP_SIGNAL,
+				      "interrupted: finishing requests in "
+				      "flight (interrupt again to abandon them)");
+		if (signals_seen > 1 && !aborted) {
+			aborted = 1;
+			bc_transport_abort_all(e->net);
+		}
+		if (e->stop == STOP_NONE && now >= e->deadline_ms)
+			stop_dispatch(e, STOP_MAX_RUNTIME,
+				      "--max-runtime reached: rows not sent go "
+				      "to retry");
+		if (e->stop != STOP_NONE && e->stop != STOP_OUTPUT)
+			drain_unsent(e, e->stop_detail);
+
+		int64_t wake = now + 200;
+		if (e->stop == STOP_NONE) {
+			while (!e->input_done && e->nfree &&
+			       e->nready < e->ready_target &&
+			       !bc_heap_full(&e->held))
+				if (intake_one(e) < 0)
+					break;
+			struct bc_heap_item item;
+			while (bc_heap_pop_due(&e->held, now, &item) == 1)
+				make_ready(e, item.data);
+			const struct bc_heap_item *top = bc_heap_peek(&e->held);
+			if (top && top->due_ms < wake)
+				wake = top->due_ms;
+			int64_t reopen;
+			if (window_closed(e, &reopen)) {
+				if (e->deadline_ms != INT64_MAX) {
+					stop_dispatch(e, STOP_MAX_RUNTIME,
+						      "outside --window with "
+						      "--max-runtime: rows not "
+						      "sent go to retry");
+					continue;
+				}
+				if (reopen < wake)
+					wake = reopen;
+			} else if (e->nready) {
+				int64_t next = dispatch(e, now);
+				if (next < wake)
+					wake = next;
+			}
+		}
+		size_t in_flight = bc_transport_in_flight(e->net);
+		if (e->input_done && !in_flight && !e->nready &&
+		    bc_heap_size(&e->held) == 0)
+			break;
+		if (e->stop != STOP_NONE && !in_flight)
+			break;
+		int timeout = wake > now ? (int)(wake - now) : 0;
+		if (timeout > 200)
+			timeout = 200;
+		bc_transport_poll(e->net, timeout);
+		struct bc_transfer_done d;
+		while (bc_transport_next_done(e->net, &d) == 1)
+			handle_done(e, &d);
+		now = now_ms();
+		e->ps.in_flight = bc_transport_in_flight(e->net);
+		e->ps.bytes_read = bc_reader_offset(e->job.reader);
+		bc_progress_update(&e->progress, &e->ps, bc_clock_mono_us());
+		flush_output(e, now, 0);
+	}
+	if (e->stop != STOP_NONE && e->stop != STOP_OUTPUT)
+		drain_unsent(e, e->stop_detail);
+}
 
 int bc_run(const struct bc_job_options *o)
 {
-	(void)o;
-	fprintf(stderr, "bulkcall run: not available yet in this version\n");
-	return BC_EXIT_USAGE;
+	struct engine e;
+	memset(&e, 0, sizeof e);
+	int code = setup(&e, o);
+	if (code != BC_EXIT_OK) {
+		teardown(&e);
+		return code;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signals_seen = 0;
+
+	struct bc_summary_info info = {
+		.command = "run",
+		.input = o->input,
+		.profile = e.job.profile->name,
+		.started_ms = bc_clock_unix_ms(),
+	};
+	loop(&e);
+	bc_progress_finish(&e.progress);
+	flush_output(&e, now_ms(), 1);
+
+	char *opts = bc_job_options_json(o);
+	info.options_json = opts;
+	info.ended_ms = bc_clock_unix_ms();
+	info.stopped_because = e.stop != STOP_NONE ? e.stop_detail : NULL;
+	char err[512];
+	int closed = bc_output_close(e.job.output, &info, err, sizeof err);
+	free(opts);
+	if (closed != BC_OK) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		e.stop = STOP_OUTPUT;
+	}
+	if (!o->quiet)
+		bc_output_print_summary(e.job.output, &info, stderr);
+	const uint64_t *counts = bc_output_counts(e.job.output);
+	switch (e.stop) {
+	case STOP_SIGNAL:
+		code = BC_EXIT_INTERRUPTED;
+		break;
+	case STOP_FATAL:
+		code = BC_EXIT_FATAL_API;
+		break;
+	case STOP_OUTPUT:
+		code = BC_EXIT_OUTPUT;
+		break;
+	case STOP_INPUT:
+		code = BC_EXIT_INPUT;
+		break;
+	case STOP_HALT_FAIL:
+	case STOP_MAX_RUNTIME:
+	case STOP_NONE:
+		code = counts[BC_OUTCOME_OK] == e.ps.done ? BC_EXIT_OK
+							  : BC_EXIT_SOME_NOT_OK;
+		break;
+	}
+	teardown(&e);
+	return code;
 }

@@ -57,6 +57,7 @@ def main(argv):
     n = None
     check = "--check" in args
     ledger = None
+    ledger_key = "call_destination"
     expects = {}
     i = 2
     while i < len(args):
@@ -64,6 +65,8 @@ def main(argv):
             n = int(args[i + 1]); i += 2
         elif args[i] == "--ledger":
             ledger = args[i + 1]; i += 2
+        elif args[i] == "--ledger-key":
+            ledger_key = args[i + 1]; i += 2
         elif args[i] == "--expect":
             k, v = args[i + 1].split("="); expects[k] = int(v); i += 2
         else:
@@ -188,13 +191,32 @@ def main(argv):
             fail("errors has %d records, want %d" % (len(got), len(want)))
 
     if ledger is not None:
+        # Exactly once: every ok row is in the ledger once; the ledger holds
+        # nothing but ok rows and unknown ones (an unknown row may or may
+        # not have been acted on). Rows are matched on --ledger-key, a
+        # results column that is unique per row and recorded by the mock.
         entries = [json.loads(l) for l in open(ledger, encoding="utf-8") if l.strip()]
-        ok = counts.get("ok", 0)
-        if len(entries) != ok + counts.get("unknown", 0) and len(entries) < ok:
-            fail("ledger has %d entries, results have %d ok" % (len(entries), ok))
-        keys = [e.get("row_key") or json.dumps(e.get("request", e), sort_keys=True) for e in entries]
-        if len(keys) != len(set(keys)):
-            fail("ledger holds %d duplicate operations" % (len(keys) - len(set(keys))))
+        vals = []
+        for e in entries:
+            v = e.get(ledger_key)
+            if v is None and isinstance(e.get("vars"), dict):
+                v = e["vars"].get(ledger_key)
+            vals.append(str(v))
+        seen = {}
+        for v in vals:
+            seen[v] = seen.get(v, 0) + 1
+        dups = [v for v, c in seen.items() if c > 1]
+        if dups:
+            fail("ledger holds %d operations more than once, e.g. %s" % (len(dups), dups[:3]))
+        ok_keys = set(r[ledger_key] for r in results if r["outcome"] == "ok")
+        unknown_keys = set(r[ledger_key] for r in results if r["outcome"] == "unknown")
+        missing = ok_keys - set(seen)
+        if missing:
+            fail("%d ok rows are not in the ledger, e.g. %s" % (len(missing), sorted(missing)[:3]))
+        extra = set(seen) - ok_keys - unknown_keys
+        if extra:
+            fail("%d ledger operations belong to rows that are neither ok nor unknown, e.g. %s"
+                 % (len(extra), sorted(extra)[:3]))
 
     print("invariants: %d rows, %s, %d failed checks"
           % (len(results), ", ".join("%s=%d" % kv for kv in sorted(counts.items())), len(failures)))
