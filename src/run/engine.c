@@ -503,10 +503,10 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	double rate = o->rate >= 0 ? o->rate : p->default_rate;
 	struct bc_sched_config sc;
 	bc_sched_config_default(&sc);
-	sc.rate_milli = (int64_t)(rate * 1000 + 0.5);
+	sc.rate_milli = bc_rate_to_milli(rate);
 	sc.burst = o->burst > 0 ? (int64_t)o->burst : 0;
 	sc.concurrency = (uint32_t)o->concurrency;
-	sc.key_rate_milli = (int64_t)(o->key_rate * 1000 + 0.5);
+	sc.key_rate_milli = bc_rate_to_milli(o->key_rate);
 	sc.key_concurrency = (uint32_t)o->key_concurrency;
 	sc.cooldown_ms = (int64_t)(o->throttle_cooldown_s * 1000);
 	int64_t now = now_ms();

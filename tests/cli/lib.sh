@@ -76,3 +76,13 @@ t_done() {
 	[ "$T_FAILED" -eq 0 ]
 	exit $?
 }
+
+# count_rows RESULTS_CSV PYTHON_EXPR: results records for which the
+# expression (over r, a dict of the record) is true. CSV-aware.
+count_rows() {
+	python3 - "$1" "$2" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+print(sum(1 for r in rows if eval(sys.argv[2], {}, {"r": r})))
+PY
+}
