@@ -53,6 +53,28 @@ struct bc_profile_config {
 };
 
 struct bc_profile;
+struct bc_response;
+struct bc_request;
+struct bc_profile_ctx;
+
+/* Profiles whose bearer token is minted (OAuth 2.0 client credentials).
+ * The engine sends the token request before the first row, shares the
+ * token with every transfer, mints again before it expires and once
+ * after a 401, and holds rows meanwhile (none is lost or counted as an
+ * attempt). */
+struct bc_auth_hooks {
+	/* Builds the token request (method, URL, form body). */
+	int (*token_request)(struct bc_profile_ctx *ctx, struct bc_request *req,
+			     char *err, size_t errlen);
+	/* Reads the token answer: BC_OK with *authorization = the full
+	 * header value ("Bearer ...", malloc'd, caller frees) and
+	 * *expires_in_s; BC_EFATAL when the client credentials are refused;
+	 * BC_EINVAL for an answer worth asking again. err says why. */
+	int (*token_response)(struct bc_profile_ctx *ctx,
+			      const struct bc_response *resp,
+			      char **authorization, long long *expires_in_s,
+			      char *err, size_t errlen);
+};
 
 /* A profile bound to one run. */
 struct bc_profile_ctx {
@@ -66,6 +88,9 @@ struct bc_profile_ctx {
 	long col_ids[BC_PROFILE_COLS_MAX];
 	size_t cols_seen;
 	const struct bc_columns *cols;
+	/* Set by bind when the token must be minted through
+	 * profile->auth (e.g. no VOIPNOW_TOKEN, but client credentials). */
+	int mint_token;
 	void *priv; /* the profile's own state */
 };
 
@@ -97,6 +122,7 @@ struct bc_profile {
 	/* Columns copied into results next to each outcome, NULL-ended. */
 	const char *const *key_columns;
 	const char *notes; /* rules and examples for `profiles NAME` */
+	const struct bc_auth_hooks *auth; /* NULL: static credentials */
 
 	/* Reads credentials and options; fills ctx->headers. Returns BC_OK,
 	 * or BC_EUSAGE with err naming the missing variable or option. */
