@@ -39,6 +39,27 @@ struct slot {
 	char error[512];     /* last error, kept for a row that gives up */
 	long status;
 	int64_t latency_ms;
+	unsigned token_gen;  /* minted token the request carried */
+};
+
+/* A minted bearer token (OAuth client credentials), shared by every
+ * transfer: minted before the first row, again before it expires, and
+ * once after a 401 answered to the current token. */
+enum token_state { TOKEN_NONE, TOKEN_MINTING, TOKEN_VALID };
+
+/* Transfer tag of the token request: no slot has it. */
+#define TOKEN_TAG UINT64_MAX
+/* Mint again this long before the token expires. */
+#define TOKEN_EARLY_MS 300000
+
+struct token {
+	enum token_state state;
+	unsigned gen;           /* successful mints so far */
+	unsigned remint_for_gen; /* a 401 already re-minted this generation */
+	int64_t expires_ms;
+	int64_t retry_at_ms;    /* next mint attempt after a failure */
+	unsigned failures;
+	struct bc_request req;
 };
 
 /* Why dispatch stopped before the input ran out. */
@@ -63,6 +84,7 @@ struct engine {
 	struct bc_transport *net;
 	struct bc_progress progress;
 	struct bc_progress_state ps;
+	struct token token;
 
 	struct slot *slots;
 	size_t nslots;
@@ -291,6 +313,118 @@ static void stop_dispatch(struct engine *e, enum stop_reason why,
 		fprintf(stderr, "\nbulkcall: stopping: %s\n", detail);
 }
 
+static void token_mint(struct engine *e, int64_t now)
+{
+	struct token *t = &e->token;
+	char err[512];
+	bc_request_reset(&t->req);
+	int r = e->job.profile->auth->token_request(&e->job.ctx, &t->req, err,
+						    sizeof err);
+	if (r == BC_OK)
+		r = bc_transport_submit(e->net, TOKEN_TAG, t->req.method,
+					bc_buf_str(&t->req.url), t->req.body.ptr,
+					t->req.body.len, t->req.content_type);
+	if (r != BC_OK) {
+		char why[600];
+		snprintf(why, sizeof why, "cannot request a token: %s", err);
+		stop_dispatch(e, STOP_FATAL, why);
+		return;
+	}
+	t->state = TOKEN_MINTING;
+	if (e->opt->verbose)
+		fprintf(stderr, "bulkcall: minting an access token\n");
+	(void)now;
+}
+
+/* Rows may go when a token is valid (or none is needed). */
+static int token_ready(struct engine *e, int64_t now)
+{
+	struct token *t = &e->token;
+	if (!e->job.ctx.mint_token)
+		return 1;
+	int stale = t->state == TOKEN_VALID && now >= t->expires_ms - TOKEN_EARLY_MS;
+	if ((t->state == TOKEN_NONE || stale) && now >= t->retry_at_ms &&
+	    e->stop == STOP_NONE)
+		token_mint(e, now);
+	/* While a fresh token is minted the old one still works. */
+	return t->gen > 0 && (t->state == TOKEN_VALID ||
+			      (t->state == TOKEN_MINTING && now < t->expires_ms));
+}
+
+static void token_done(struct engine *e, const struct bc_transfer_done *d)
+{
+	struct token *t = &e->token;
+	int64_t now = now_ms();
+	char err[512] = "";
+	char *auth = NULL;
+	long long expires_in = 0;
+	int r = BC_EINVAL;
+	if (d->result == BC_NET_OK) {
+		struct bc_response resp = { d->status, d->body, d->body_len,
+					    d->content_type };
+		r = e->job.profile->auth->token_response(
+			&e->job.ctx, &resp, &auth, &expires_in, err, sizeof err);
+	} else {
+		snprintf(err, sizeof err, "%s", d->error);
+	}
+	if (r == BC_OK)
+		r = bc_transport_set_header(e->net, "Authorization", auth);
+	if (auth) {
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	if (r == BC_OK) {
+		t->state = TOKEN_VALID;
+		t->gen++;
+		t->failures = 0;
+		t->expires_ms = now + (expires_in > 0 ? expires_in * 1000 : 3600000);
+		/* A token shorter-lived than the early margin: renew at 3/4. */
+		if (expires_in > 0 && expires_in * 1000 <= 2 * TOKEN_EARLY_MS)
+			t->expires_ms = now + expires_in * 750 + TOKEN_EARLY_MS;
+		if (e->opt->verbose)
+			fprintf(stderr, "bulkcall: access token minted (valid %lld s)\n",
+				expires_in);
+		return;
+	}
+	if (r == BC_EFATAL) {
+		char why[600];
+		snprintf(why, sizeof why, "token refused: %s", err);
+		stop_dispatch(e, STOP_FATAL, why);
+		t->state = TOKEN_NONE;
+		return;
+	}
+	t->failures++;
+	t->state = t->gen ? TOKEN_VALID : TOKEN_NONE;
+	if (t->failures >= (unsigned)e->opt->max_attempts && !t->gen) {
+		char why[600];
+		snprintf(why, sizeof why, "cannot mint a token after %u tries: %s",
+			 t->failures, err);
+		stop_dispatch(e, STOP_FATAL, why);
+		return;
+	}
+	t->retry_at_ms = now + bc_backoff_delay(&e->backoff, t->failures, &e->rng);
+}
+
+/* A 401 on a minted token: stale token -> send again; first 401 on the
+ * current token -> mint once more and send again; else it is fatal. */
+static int token_recover(struct engine *e, struct slot *s, int64_t now)
+{
+	struct token *t = &e->token;
+	if (!e->job.ctx.mint_token)
+		return 0;
+	if (s->token_gen == t->gen && t->remint_for_gen == t->gen)
+		return 0;
+	if (s->token_gen == t->gen) {
+		t->remint_for_gen = t->gen;
+		t->state = TOKEN_NONE;
+		t->expires_ms = now; /* stop using it */
+		t->retry_at_ms = now;
+	}
+	s->attempts--;
+	make_ready(e, s);
+	return 1;
+}
+
 /* A transient failure: back off and try again, or give up to retry. */
 static void retry_later(struct engine *e, struct slot *s, int64_t now)
 {
@@ -311,6 +445,10 @@ static void retry_later(struct engine *e, struct slot *s, int64_t now)
 
 static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 {
+	if (d->tag == TOKEN_TAG) {
+		token_done(e, d);
+		return;
+	}
 	struct slot *s = &e->slots[d->tag];
 	int64_t now = now_ms();
 	s->status = d->status;
@@ -395,6 +533,8 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 		return;
 	case BC_VERDICT_FATAL: {
 		bc_sched_done(&e->sched, s->key, &so, now);
+		if (d->status == 401 && token_recover(e, s, now))
+			return;
 		char why[600];
 		snprintf(why, sizeof why, "fatal API answer (HTTP %ld): %s",
 			 d->status, s->error);
@@ -448,6 +588,7 @@ static int64_t dispatch(struct engine *e, int64_t now)
 			}
 			s->attempts++;
 			s->sent_ms = now;
+			s->token_gen = e->token.gen;
 			if (!s->first_ms)
 				s->first_ms = now;
 			slot_set(e, s, SLOT_IN_FLIGHT);
@@ -539,6 +680,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		e->free_list[e->nfree++] = e->nslots - 1 - i;
 	}
 	bc_heap_init(&e->held, e->nslots);
+	bc_request_init(&e->token.req);
 
 	const char *headers[BC_PROFILE_HEADERS_MAX];
 	char header_text[BC_PROFILE_HEADERS_MAX][1024];
@@ -590,6 +732,7 @@ static void teardown(struct engine *e)
 	free(e->slots);
 	free(e->free_list);
 	free(e->ready);
+	bc_request_release(&e->token.req);
 	bc_heap_release(&e->held);
 	bc_sched_release(&e->sched);
 	bc_job_release(&e->job);
@@ -653,7 +796,7 @@ static void loop(struct engine *e)
 				}
 				if (reopen < wake)
 					wake = reopen;
-			} else if (e->nready) {
+			} else if (e->nready && token_ready(e, now)) {
 				int64_t next = dispatch(e, now);
 				if (next < wake)
 					wake = next;
