@@ -104,7 +104,7 @@ t_eq "some rows went to retry" "$([ "$(count_rows "$T_TMP/r8/results.csv" 'r["ou
 
 # 9. not_before holds a row locally; delay is sent to the API.
 now=$(date -u +%s)
-nb=$(date -u -d "@$((now + 2))" +%Y-%m-%dT%H:%M:%SZ)
+nb=$(date -u -d "@$((now + 3))" +%Y-%m-%dT%H:%M:%SZ)
 printf 'link_id,call_destination,delay,not_before\nlink1,4471,,%s\nlink2,4472,30,\nlink3,4473,,bogus\n' "$nb" >"$T_TMP/nb.csv"
 mock_start --ledger "$T_TMP/l9.ndjson"
 start=$(date +%s%N)
