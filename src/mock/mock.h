@@ -94,6 +94,8 @@ struct mock_opts {
 	int seeded;
 	const char *ledger_path;
 	unsigned int token_ttl_s;
+	unsigned long auth_fail_after; /* 0 = never: else credentials are
+					  refused after this many requests */
 	int verbose;
 };
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -456,7 +457,11 @@ static void iovox_handle(struct mock_req *req, struct mock_answer *a)
 	const struct iovox_op *op = NULL;
 	const char *user = mock_header(req, "username");
 	const char *key = mock_header(req, "secureKey");
-	if (!user || !key || strcmp(user, username) || strcmp(key, secure_key)) {
+	static atomic_ulong requests;
+	int revoked = mock_opts.auth_fail_after &&
+		      atomic_fetch_add(&requests, 1) >= mock_opts.auth_fail_after;
+	if (revoked || !user || !key || strcmp(user, username) ||
+	    strcmp(key, secure_key)) {
 		mock_answer_shared(a, 401, unauthorized, MOCK_UNAUTHORIZED);
 		return;
 	}

@@ -78,6 +78,16 @@ mock_stop
 t_invariants "$T_TMP/c2k.csv" "$T_TMP/r6" --rows 2000 --expect ok=0 --ledger "$T_TMP/l6.ndjson"
 t_contains "fatal reason in summary" "$T_TMP/r6/summary.json" "HTTP 401"
 
+# 6b. Credentials revoked mid-run: the first rows are ok, then 401: exit 5,
+# every row accounted for, the unsent ones in retry.
+mock_start --ledger "$T_TMP/l6b.ndjson" --auth-fail-after 500
+run --rate 0 --concurrency 20 "$T_TMP/c2k.csv" -o "$T_TMP/r6b"
+t_eq "401 mid-run exit" "$?" 5
+mock_stop
+t_invariants "$T_TMP/c2k.csv" "$T_TMP/r6b" --rows 2000 --ledger "$T_TMP/l6b.ndjson"
+t_eq "the first 500 calls went through" "$(count_rows "$T_TMP/r6b/results.csv" 'r["outcome"] == "ok"')" 500
+t_eq "the rest is retry" "$(count_rows "$T_TMP/r6b/results.csv" 'r["outcome"] == "retry"')" 1500
+
 # 7. --halt-fail: a campaign whose link does not exist stops early.
 sed 's/^link[0-9]*,/badlink,/' "$T_TMP/c2k.csv" >"$T_TMP/bad.csv"
 mock_start
