@@ -42,6 +42,12 @@ struct bc_transport_options {
 	const char *const *headers;
 	size_t nheaders;
 	enum bc_transport_loop loop;
+	/* The operation is not idempotent: a request body that has gone out
+	 * once is never sent again by libcurl on its own. (libcurl 7.88
+	 * re-sends a request, on a new connection, when a reused connection
+	 * dies without an answer; the server may have acted on the first
+	 * copy.) Such a transfer ends as BC_NET_MAYBE_SENT instead. */
+	int no_resend;
 };
 
 enum bc_net_result {

@@ -66,6 +66,8 @@ struct xfer {
 	enum xstate state;
 	int prereq;          /* a request was about to go out (see classify) */
 	int too_big;
+	const char *upload;  /* no_resend: the body, read by read_upload() */
+	size_t upload_len, upload_pos;
 	struct bc_buf body;
 	char retry_after[RETRY_AFTER_MAX];
 	char errbuf[CURL_ERROR_SIZE];
@@ -94,6 +96,7 @@ struct bc_transport {
 	long timeout_ms, connect_timeout_ms;
 	char *cacert, *proxy;
 	int insecure;
+	int no_resend;
 	size_t max_body;
 	enum bc_transport_loop loop;
 
@@ -722,6 +725,7 @@ int bc_transport_new(struct bc_transport **out,
 					: DEF_CONNECT_TIMEOUT_MS;
 	t->max_body = o->max_body ? o->max_body : DEF_MAX_BODY;
 	t->insecure = o->insecure;
+	t->no_resend = o->no_resend;
 	t->loop = o->loop;
 	t->cacert = dup_opt(o->cacert, &result);
 	t->proxy = dup_opt(o->proxy, &result);
@@ -874,13 +878,54 @@ void bc_transport_free(struct bc_transport *t)
 
 /* ---- submitting -------------------------------------------------------- */
 
-static int set_method(CURL *e, const char *method, const char *body,
-		      size_t body_len)
+/* no_resend uploads: libcurl pulls the body from here instead of from
+ * CURLOPT_POSTFIELDS, so a resend has to rewind through seek_upload(). */
+static size_t read_upload(char *buf, size_t size, size_t nitems, void *userp)
+{
+	struct xfer *x = userp;
+	size_t want = size * nitems, left = x->upload_len - x->upload_pos;
+	size_t n = want < left ? want : left;
+	memcpy(buf, x->upload + x->upload_pos, n);
+	x->upload_pos += n;
+	return n;
+}
+
+/* A rewind before any byte left is harmless; after, it would be libcurl
+ * re-sending a request the server may have acted on: refused, so the
+ * transfer fails (CURLE_SEND_FAIL_REWIND -> BC_NET_MAYBE_SENT). */
+static int seek_upload(void *userp, curl_off_t offset, int origin)
+{
+	struct xfer *x = userp;
+	if (offset == 0 && origin == SEEK_SET && x->upload_pos == 0)
+		return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_FAIL;
+}
+
+static int set_method(CURL *e, struct xfer *x, int no_resend,
+		      const char *method, const char *body, size_t body_len)
 {
 	CURLcode c;
 	int head = !strcmp(method, "HEAD");
 	c = curl_easy_setopt(e, CURLOPT_NOBODY, (long)head);
-	if (!c && body) {
+	if (!c && body && no_resend) {
+		x->upload = body;
+		x->upload_len = body_len;
+		x->upload_pos = 0;
+		c = curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+		if (!c)
+			c = curl_easy_setopt(e, CURLOPT_POST, 1L);
+		if (!c)
+			c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+					     (curl_off_t)body_len);
+		if (!c)
+			c = curl_easy_setopt(e, CURLOPT_READFUNCTION, read_upload);
+		if (!c)
+			c = curl_easy_setopt(e, CURLOPT_READDATA, x);
+		if (!c)
+			c = curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_upload);
+		if (!c)
+			c = curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+	} else if (!c && body) {
 		c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 				     (curl_off_t)body_len);
 		if (!c)
@@ -938,7 +983,7 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	 * there libcurl learns the connection is HTTP/1.1 only from the first
 	 * response, and everything would wait for it. */
 	long pipewait = eq_nocase(url, "https:", 6); /* stops at url's NUL */
-	if (set_method(e, method, body, body_len) ||
+	if (set_method(e, x, t->no_resend, method, body, body_len) ||
 	    curl_easy_setopt(e, CURLOPT_URL, url) ||
 	    curl_easy_setopt(e, CURLOPT_PIPEWAIT, pipewait) ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist))

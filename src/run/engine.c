@@ -698,6 +698,9 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		.max_in_flight = (size_t)o->concurrency,
 		.headers = headers,
 		.nheaders = e->job.ctx.nheaders,
+		/* --retry-unknown accepts repeats; otherwise a request of a
+		 * non-idempotent profile goes out once at most. */
+		.no_resend = !p->idempotent && !o->retry_unknown,
 	};
 	if (o->insecure)
 		fprintf(stderr, "bulkcall: warning: --insecure: TLS certificates "

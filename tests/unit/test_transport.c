@@ -567,6 +567,27 @@ static void test_close_and_timeout(void)
 	printf("# /close on a reused connection reached the server %d times\n",
 	       atomic_load(&srv.closes) - before);
 	bc_transport_free(t);
+
+	/* no_resend (not idempotent): the same case reaches the server once,
+	 * and the row is reported as maybe sent. */
+	o.no_resend = 1;
+	t = mk(&o);
+	if (!t)
+		return;
+	for (int round = 0; round < 3; round++) {
+		if (one(t, "POST", url(0, "/ok"), "x=1", 3, NULL, &d))
+			CHECK_INT(d.result, BC_NET_OK);
+		before = atomic_load(&srv.closes);
+		if (one(t, "POST", url(0, "/close"), "a=1", 3, NULL, &d))
+			CHECK_INT(d.result, BC_NET_MAYBE_SENT);
+		CHECK_INT(atomic_load(&srv.closes) - before, 1);
+	}
+	/* and an ordinary POST body still arrives whole (PUT too) */
+	if (one(t, "PUT", url(0, "/ok"), "abc", 3, "text/plain", &d)) {
+		CHECK_INT(d.result, BC_NET_OK);
+		CHECK_INT(d.status, 200);
+	}
+	bc_transport_free(t);
 }
 
 /* A listener whose accept queue is full: SYNs are dropped, connects hang. */
