@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/entities.h>
 #include <libxml/tree.h>
 
 #include "bulkcall/error.h"
@@ -123,6 +124,32 @@ void bc_xml_out_release(struct bc_xml_out *x)
 		xmlBufferFree(x->buf);
 	x->w = NULL;
 	x->buf = NULL;
+}
+
+int bc_xml_add_element(struct bc_buf *out, const char *name, const char *value,
+		       size_t len)
+{
+	size_t nlen = strlen(name);
+	int result = bc_buf_grow(out, 2 * nlen + len + 5);
+	if (result)
+		return result;
+	bc_buf_addc(out, '<');
+	bc_buf_add(out, name, nlen);
+	bc_buf_addc(out, '>');
+	if (strcspn(value, "<>&\"\r") >= len) {
+		bc_buf_add(out, value, len);
+	} else {
+		xmlChar *esc = xmlEncodeSpecialChars(NULL, BAD_CAST value);
+		if (!esc)
+			return BC_ENOMEM;
+		result = bc_buf_adds(out, (const char *)esc);
+		xmlFree(esc);
+		if (result)
+			return result;
+	}
+	bc_buf_add(out, "</", 2);
+	bc_buf_add(out, name, nlen);
+	return bc_buf_addc(out, '>');
 }
 
 static int is_alpha(char c)

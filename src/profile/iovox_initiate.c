@@ -31,24 +31,6 @@ static const struct bc_column_doc columns[] = {
 static const char *const key_columns[] = { "link_id", "call_destination",
 					   NULL };
 
-static int bind(struct bc_profile_ctx *ctx,
-		const struct bc_profile_config *cfg, char *err, size_t errlen)
-{
-	struct bc_xml_out *xml = calloc(1, sizeof *xml);
-	if (!xml)
-		return BC_ENOMEM;
-	ctx->priv = xml;
-	return bc_iovox_bind(ctx, cfg, err, errlen);
-}
-
-static void release(struct bc_profile_ctx *ctx)
-{
-	struct bc_xml_out *xml = ctx->priv;
-	if (xml)
-		bc_xml_out_release(xml);
-	free(xml);
-	ctx->priv = NULL;
-}
 
 static int check_columns(struct bc_profile_ctx *ctx, char *err, size_t errlen)
 {
@@ -114,12 +96,12 @@ static const char *text_value(const struct bc_row *row, long col,
 	return *result ? NULL : v;
 }
 
-static int write_element(struct bc_xml_out *x, const char *name,
-			 const char *value)
+static int add_value(struct bc_buf *body, const struct bc_row *row, long col,
+		     const char *name)
 {
-	return xmlTextWriterWriteElement(x->w, BAD_CAST name, BAD_CAST value) < 0
-		       ? BC_ENOMEM
-		       : BC_OK;
+	size_t len;
+	const char *v = bc_row_get(row, col, &len);
+	return bc_xml_add_element(body, name, v, len);
 }
 
 static int build(struct bc_profile_ctx *ctx, const struct bc_row *row,
@@ -179,35 +161,38 @@ static int build(struct bc_profile_ctx *ctx, const struct bc_row *row,
 		ncustom++;
 	}
 
-	struct bc_xml_out *x = ctx->priv;
-	result = bc_xml_out_start(x);
-	if (result)
-		return result;
-	int ok = xmlTextWriterStartElement(x->w, BAD_CAST "request") >= 0;
-	ok = ok && write_element(x, "link_id", link) == BC_OK;
-	if (ok && (dest || delay || ncustom)) {
-		ok = xmlTextWriterStartElement(x->w, BAD_CAST "call_variables") >= 0;
-		if (ok && dest)
-			ok = write_element(x, "call_destination", dest) == BC_OK;
-		if (ok && delay)
-			ok = write_element(x, "delay", delay) == BC_OK;
-		for (size_t c = 0; ok && ncustom && c < cols->count &&
+	/* The document is small and fixed in shape: built straight into the
+	 * body, each value escaped by libxml2 (bc_xml_add_element). */
+	struct bc_buf *body = &req->body;
+	bc_buf_reset(body);
+	result = bc_buf_adds(body, BC_XML_DECLARATION "<request>");
+	if (!result)
+		result = add_value(body, row, known[COL_LINK_ID], "link_id");
+	if (!result && (dest || delay || ncustom)) {
+		result = bc_buf_adds(body, "<call_variables>");
+		if (!result && dest)
+			result = add_value(body, row, known[COL_DESTINATION],
+					   "call_destination");
+		if (!result && delay)
+			result = add_value(body, row, known[COL_DELAY], "delay");
+		for (size_t c = 0; !result && ncustom && c < cols->count &&
 				   c < row->nvalues;
 		     c++) {
 			if (is_known((long)c, known) ||
 			    bc_column_ignored(cols->names[c]))
 				continue;
-			const char *v = text_value(row, (long)c, cols->names[c],
-						   &len, &result, err, errlen);
-			if (v)
-				ok = write_element(x, cols->names[c], v) == BC_OK;
+			size_t vlen;
+			const char *v = bc_row_get(row, (long)c, &vlen);
+			enum bc_value_kind k = bc_row_kind(row, (long)c);
+			if (v && vlen && k != BC_VAL_NULL)
+				result = bc_xml_add_element(body, cols->names[c],
+							    v, vlen);
 		}
-		ok = ok && xmlTextWriterEndElement(x->w) >= 0;
+		if (!result)
+			result = bc_buf_adds(body, "</call_variables>");
 	}
-	ok = ok && xmlTextWriterEndElement(x->w) >= 0;
-	result = bc_xml_out_finish(x, &req->body);
-	if (!ok && !result)
-		result = BC_ENOMEM;
+	if (!result)
+		result = bc_buf_adds(body, "</request>\n");
 	if (result)
 		return result;
 	req->method = "POST";
@@ -238,9 +223,8 @@ const struct bc_profile bc_profile_iovox_initiate_call = {
 		"500 is retried; 401 stops the run (exit 5).\n"
 		"Not idempotent: a call whose answer was lost becomes "
 		"'unknown' and is never repeated unless --retry-unknown.",
-	.bind = bind,
+	.bind = bc_iovox_bind,
 	.check_columns = check_columns,
 	.build = build,
 	.classify = bc_iovox_classify,
-	.release = release,
 };

@@ -6,6 +6,11 @@
 
 static const struct bc_profile *const profiles[] = {
 	&bc_profile_iovox_initiate_call,
+	&bc_profile_iovox_update_call_flow,
+	&bc_profile_smartflo_update_ivr,
+	&bc_profile_voipnow_update_phone_call_event,
+	&bc_profile_mor_device_callflow_update,
+	&bc_profile_http,
 	NULL,
 };
 
