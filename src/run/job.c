@@ -144,6 +144,9 @@ int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
 		return result == BC_ENOMEM ? BC_EXIT_OUTPUT : BC_EXIT_USAGE;
 	}
 	job->profile_bound = 1;
+	/* A profile may bind a copy of itself (http: from its profile file,
+	 * with its own idempotency, rate, key and key columns). */
+	job->profile = job->ctx.profile;
 	if (!want_output)
 		return BC_EXIT_OK;
 	if (o->out_dir)
