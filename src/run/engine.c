@@ -767,6 +767,11 @@ static void loop(struct engine *e)
 		if (signals_seen > 1 && !aborted) {
 			aborted = 1;
 			bc_transport_abort_all(e->net);
+			/* Each abandoned transfer comes back now: its row
+			 * becomes unknown or retry before the loop can end. */
+			struct bc_transfer_done d;
+			while (bc_transport_next_done(e->net, &d) == 1)
+				handle_done(e, &d);
 		}
 		if (e->stop == STOP_NONE && now >= e->deadline_ms)
 			stop_dispatch(e, STOP_MAX_RUNTIME,

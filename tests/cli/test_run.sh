@@ -134,4 +134,36 @@ mock_stop
 t_invariants "$T_TMP/c300.csv" "$T_TMP/r10" --rows 300
 t_eq "max-runtime left rows to retry" "$([ "$(count_rows "$T_TMP/r10/results.csv" 'r["outcome"] == "retry"')" -gt 200 ] && echo yes)" yes
 
+# 11. Output formats: ndjson results, gzip files; invariants hold the same.
+mock_start --ledger "$T_TMP/l11.ndjson" --fail-rate 0.2
+run --rate 0 --backoff 1:5 --max-attempts 2 --gzip --results-format ndjson "$T_TMP/c2k.csv" -o "$T_TMP/r11"
+code=$?
+mock_stop
+t_eq "gzip run exit (some retry)" "$code" 1
+t_eq "results are gzip ndjson" "$(ls "$T_TMP/r11" | grep -c 'results.ndjson.gz')" 1
+t_invariants "$T_TMP/c2k.csv" "$T_TMP/r11" --rows 2000 --ledger "$T_TMP/l11.ndjson"
+
+# 12. A second signal abandons requests in flight: not idempotent -> unknown.
+mock_start --ledger "$T_TMP/l12.ndjson" --latency 3000
+"$BULKCALL" run -q -p $P --base-url "$MOCK_URL" --rate 0 --concurrency 40 "$T_TMP/c300.csv" -o "$T_TMP/r12" &
+pid=$!
+sleep 1
+kill -INT $pid
+sleep 0.3
+kill -INT $pid
+wait $pid
+t_eq "second SIGINT exit" "$?" 130
+mock_stop
+t_invariants "$T_TMP/c300.csv" "$T_TMP/r12" --rows 300 --ledger "$T_TMP/l12.ndjson"
+t_eq "abandoned in-flight rows are unknown" "$(count_rows "$T_TMP/r12/results.csv" 'r["outcome"] == "unknown"')" 40
+
+# 13. --rate end to end (loose): 150 rows at 50/s with a burst of 10 take ~3 s.
+mock_start
+start=$(date +%s%N)
+run --rate 50 --burst 10 "$T_TMP/c300.csv" -o "$T_TMP/r13" --max-runtime 3.5s 2>/dev/null
+ms=$((($(date +%s%N) - start) / 1000000))
+mock_stop
+okn=$(count_rows "$T_TMP/r13/results.csv" 'r["outcome"] == "ok"')
+t_eq "about 50/s: $okn rows ok in 3.5 s" "$([ "$okn" -ge 150 ] && [ "$okn" -le 200 ] && echo yes)" yes
+
 t_done
