@@ -66,8 +66,7 @@ struct xfer {
 	enum xstate state;
 	int prereq;          /* a request was about to go out (see classify) */
 	int too_big;
-	const char *upload;  /* no_resend: the body, read by read_upload() */
-	size_t upload_len, upload_pos;
+	int no_resend;       /* never a second request for this transfer */
 	struct bc_buf body;
 	char retry_after[RETRY_AFTER_MAX];
 	char errbuf[CURL_ERROR_SIZE];
@@ -421,6 +420,12 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip,
 	(void)primary_port;
 	(void)local_port;
 	struct xfer *x = ud;
+	/* A second call for one transfer is libcurl re-sending on its own
+	 * after a reused connection died without an answer: the server may
+	 * have acted on the first copy. Not idempotent: refuse (the transfer
+	 * ends as MAYBE_SENT). */
+	if (x->no_resend && x->prereq)
+		return CURL_PREREQFUNC_ABORT;
 	x->prereq = 1;
 	return CURL_PREREQFUNC_OK;
 }
@@ -878,54 +883,13 @@ void bc_transport_free(struct bc_transport *t)
 
 /* ---- submitting -------------------------------------------------------- */
 
-/* no_resend uploads: libcurl pulls the body from here instead of from
- * CURLOPT_POSTFIELDS, so a resend has to rewind through seek_upload(). */
-static size_t read_upload(char *buf, size_t size, size_t nitems, void *userp)
-{
-	struct xfer *x = userp;
-	size_t want = size * nitems, left = x->upload_len - x->upload_pos;
-	size_t n = want < left ? want : left;
-	memcpy(buf, x->upload + x->upload_pos, n);
-	x->upload_pos += n;
-	return n;
-}
-
-/* A rewind before any byte left is harmless; after, it would be libcurl
- * re-sending a request the server may have acted on: refused, so the
- * transfer fails (CURLE_SEND_FAIL_REWIND -> BC_NET_MAYBE_SENT). */
-static int seek_upload(void *userp, curl_off_t offset, int origin)
-{
-	struct xfer *x = userp;
-	if (offset == 0 && origin == SEEK_SET && x->upload_pos == 0)
-		return CURL_SEEKFUNC_OK;
-	return CURL_SEEKFUNC_FAIL;
-}
-
-static int set_method(CURL *e, struct xfer *x, int no_resend,
-		      const char *method, const char *body, size_t body_len)
+static int set_method(CURL *e, const char *method, const char *body,
+		      size_t body_len)
 {
 	CURLcode c;
 	int head = !strcmp(method, "HEAD");
 	c = curl_easy_setopt(e, CURLOPT_NOBODY, (long)head);
-	if (!c && body && no_resend) {
-		x->upload = body;
-		x->upload_len = body_len;
-		x->upload_pos = 0;
-		c = curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
-		if (!c)
-			c = curl_easy_setopt(e, CURLOPT_POST, 1L);
-		if (!c)
-			c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-					     (curl_off_t)body_len);
-		if (!c)
-			c = curl_easy_setopt(e, CURLOPT_READFUNCTION, read_upload);
-		if (!c)
-			c = curl_easy_setopt(e, CURLOPT_READDATA, x);
-		if (!c)
-			c = curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_upload);
-		if (!c)
-			c = curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
-	} else if (!c && body) {
+	if (!c && body) {
 		c = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 				     (curl_off_t)body_len);
 		if (!c)
@@ -983,7 +947,7 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	 * there libcurl learns the connection is HTTP/1.1 only from the first
 	 * response, and everything would wait for it. */
 	long pipewait = eq_nocase(url, "https:", 6); /* stops at url's NUL */
-	if (set_method(e, x, t->no_resend, method, body, body_len) ||
+	if (set_method(e, method, body, body_len) ||
 	    curl_easy_setopt(e, CURLOPT_URL, url) ||
 	    curl_easy_setopt(e, CURLOPT_PIPEWAIT, pipewait) ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist))
@@ -992,6 +956,7 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	struct tmulti *m = least_loaded(t);
 	x->tag = tag;
 	x->prereq = 0;
+	x->no_resend = t->no_resend;
 	x->too_big = 0;
 	x->retry_after[0] = '\0';
 	x->errbuf[0] = '\0';
