@@ -51,6 +51,10 @@ struct bc_sched_config {
 	uint32_t key_concurrency; /* --key-concurrency; 0 = none */
 	int64_t cooldown_ms; /* --throttle-cooldown */
 	size_t key_max; /* key table bound; 0 = default (see above) */
+	int start_empty; /* the run's bucket starts empty: the burst is
+			    earned, never spent at the start (a run that
+			    opens with a full bucket sends rate + burst in
+			    its first window) */
 };
 
 /* The answer to "may I send this row now?". Every refusal sets

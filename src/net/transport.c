@@ -655,6 +655,9 @@ static int easy_setup(struct bc_transport *t, struct xfer *x)
 	SET(CURLOPT_TIMEOUT_MS, t->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_ms);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
+	/* Provider answers are a few hundred bytes; libcurl's 16 KiB receive
+	 * buffer per handle would be most of the memory at 10,000 in flight. */
+	SET(CURLOPT_BUFFERSIZE, 4096L);
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_USERAGENT, "bulkcall/" BC_VERSION);

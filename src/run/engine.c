@@ -650,6 +650,9 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	sc.key_rate_milli = bc_rate_to_milli(o->key_rate);
 	sc.key_concurrency = (uint32_t)o->key_concurrency;
 	sc.cooldown_ms = (int64_t)(o->throttle_cooldown_s * 1000);
+	/* Polite from the first request: no window, not even the first,
+	 * holds more than rate x window + burst (docs/scheduling.md). */
+	sc.start_empty = 1;
 	int64_t now = now_ms();
 	if (bc_sched_init(&e->sched, &sc, now) != BC_OK) {
 		fprintf(stderr, "bulkcall: invalid scheduling options\n");

@@ -64,6 +64,8 @@ int bc_sched_init(struct bc_sched *s, const struct bc_sched_config *cfg,
 	s->burst = cfg->burst ? cfg->burst : bc_burst_default(cfg->rate_milli);
 	s->bucket_rate_milli = cfg->rate_milli;
 	bc_bucket_init(&s->bucket, cfg->rate_milli, s->burst, now_ms);
+	if (cfg->start_empty)
+		bc_bucket_drain(&s->bucket);
 	bc_aimd_init(&s->aimd, cfg->rate_milli, now_ms);
 
 	size_t key_max = cfg->key_max;

@@ -951,6 +951,36 @@ static void test_sched_unlimited_cut(void)
 /* ---------------------------------------------------------------- */
 /* Backoff, attempts, retry time */
 
+/* start_empty: even the first 100 ms hold at most rate x 100 ms; without
+ * it the first window also holds the burst. Saturated demand, 1 ms ticks. */
+static void test_sched_start_empty(void)
+{
+	for (int empty = 0; empty <= 1; empty++) {
+		struct bc_sched_config cfg;
+		bc_sched_config_default(&cfg);
+		cfg.rate_milli = 2000 * 1000;
+		cfg.burst = 20;
+		cfg.concurrency = 0;
+		cfg.start_empty = empty;
+		struct bc_sched s;
+		CHECK_INT(bc_sched_init(&s, &cfg, 0), BC_OK);
+		int first_window = 0;
+		for (int64_t now = 0; now < 100; now++) {
+			int64_t until;
+			while (bc_sched_admit(&s, NULL, now, &until) == BC_ADMIT) {
+				struct bc_sched_outcome o = { BC_SCHED_OK, now, -1, 0 };
+				bc_sched_done(&s, NULL, &o, now);
+				first_window++;
+			}
+		}
+		if (empty)
+			CHECK(first_window <= 200);
+		else
+			CHECK(first_window > 200 && first_window <= 220);
+		bc_sched_release(&s);
+	}
+}
+
 static void test_backoff(void)
 {
 	struct bc_backoff b;
@@ -1219,6 +1249,7 @@ static void test_rng(void)
 
 int main(void)
 {
+	test_sched_start_empty();
 	test_rng();
 	test_bucket_windows();
 	test_bucket_long_run();
