@@ -85,6 +85,8 @@ static const char usage_text[] =
 "  --ledger FILE            append one NDJSON line per accepted operation:\n"
 "                           {\"provider\",\"op\",<fields>,\"t\":unix_ms}\n"
 "  --token-ttl S            lifetime of VoipNow OAuth tokens (default 3600)\n"
+"  --token-revoke-every N   VoipNow: revoke every minted token each time N\n"
+"                           requests used one (the client must mint again)\n"
 "  --auth-fail-after N      IOVOX: refuse the credentials (401) from the\n"
 "                           N+1th request on, as if the key were revoked\n"
 "  -v, --verbose            log every request on stderr\n"
@@ -196,7 +198,7 @@ enum {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_THREADS, OPT_CONN_LIMIT,
 	OPT_TIMEOUT, OPT_MAX_BODY, OPT_LATENCY, OPT_FAIL_RATE, OPT_RESET_RATE,
 	OPT_RESET_AFTER_RATE, OPT_THROTTLE, OPT_THROTTLE_KEY, OPT_BLOCK,
-	OPT_RETRY_AFTER, OPT_SEED, OPT_LEDGER, OPT_TOKEN_TTL, OPT_AUTH_FAIL_AFTER, OPT_VERSION,
+	OPT_RETRY_AFTER, OPT_SEED, OPT_LEDGER, OPT_TOKEN_TTL, OPT_AUTH_FAIL_AFTER, OPT_TOKEN_REVOKE_EVERY, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -218,6 +220,7 @@ static const struct option long_opts[] = {
 	{ "ledger", required_argument, NULL, OPT_LEDGER },
 	{ "token-ttl", required_argument, NULL, OPT_TOKEN_TTL },
 	{ "auth-fail-after", required_argument, NULL, OPT_AUTH_FAIL_AFTER },
+	{ "token-revoke-every", required_argument, NULL, OPT_TOKEN_REVOKE_EVERY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -357,6 +360,10 @@ static void parse_args(int argc, char **argv)
 		case OPT_TOKEN_TTL:
 			mock_opts.token_ttl_s = (unsigned int)parse_uint(
 				"--token-ttl", optarg, 1, 86400 * 365);
+			break;
+		case OPT_TOKEN_REVOKE_EVERY:
+			mock_opts.token_revoke_every = (unsigned long)parse_uint(
+				"--token-revoke-every", optarg, 1, 1000000000);
 			break;
 		case OPT_AUTH_FAIL_AFTER:
 			mock_opts.auth_fail_after = (unsigned long)parse_uint(

@@ -96,6 +96,9 @@ struct mock_opts {
 	unsigned int token_ttl_s;
 	unsigned long auth_fail_after; /* 0 = never: else credentials are
 					  refused after this many requests */
+	unsigned long token_revoke_every; /* 0 = never: else every minted
+					     VoipNow token is revoked each
+					     time this many requests used one */
 	int verbose;
 };
 

@@ -177,7 +177,14 @@ static int token_valid(const char *t, uint64_t now_ms)
 	if (strlen(t) != TOKEN_LEN)
 		return 0;
 	int ok = 0;
+	static unsigned long uses;
 	pthread_mutex_lock(&tokens.lock);
+	/* --token-revoke-every: a server-side revocation mid-run, before
+	 * expiry, so a client has to mint again after a 401. */
+	if (mock_opts.token_revoke_every &&
+	    ++uses % mock_opts.token_revoke_every == 0)
+		for (size_t i = 0; i < tokens.cap; i++)
+			tokens.slots[i].expires_ms = 0;
 	if (tokens.cap) {
 		size_t j = token_hash(t) & (tokens.cap - 1);
 		for (; tokens.slots[j].value[0]; j = (j + 1) & (tokens.cap - 1))

@@ -56,6 +56,9 @@ struct token {
 	enum token_state state;
 	unsigned gen;           /* successful mints so far */
 	unsigned remint_for_gen; /* a 401 already re-minted this generation */
+	int pending_from_401;   /* the mint under way answers a 401 */
+	int from_401;           /* the current token answers a 401 */
+	int used_ok;            /* the current token has had a success */
 	int64_t expires_ms;
 	int64_t retry_at_ms;    /* next mint attempt after a failure */
 	unsigned failures;
@@ -377,6 +380,9 @@ static void token_done(struct engine *e, const struct bc_transfer_done *d)
 		t->state = TOKEN_VALID;
 		t->gen++;
 		t->failures = 0;
+		t->from_401 = t->pending_from_401;
+		t->pending_from_401 = 0;
+		t->used_ok = 0;
 		t->expires_ms = now + (expires_in > 0 ? expires_in * 1000 : 3600000);
 		/* A token shorter-lived than the early margin: renew at 3/4. */
 		if (expires_in > 0 && expires_in * 1000 <= 2 * TOKEN_EARLY_MS)
@@ -405,17 +411,21 @@ static void token_done(struct engine *e, const struct bc_transfer_done *d)
 	t->retry_at_ms = now + bc_backoff_delay(&e->backoff, t->failures, &e->rng);
 }
 
-/* A 401 on a minted token: stale token -> send again; first 401 on the
- * current token -> mint once more and send again; else it is fatal. */
+/* A 401 on a minted token. The row is sent again, without spending an
+ * attempt, when its token is stale (a newer one exists), when a new one is
+ * being minted already, or as the first 401 on the current token (which
+ * starts that mint: tokens can be revoked before they expire). Fatal only
+ * when a token minted because of a 401 is refused before any success. */
 static int token_recover(struct engine *e, struct slot *s, int64_t now)
 {
 	struct token *t = &e->token;
 	if (!e->job.ctx.mint_token)
 		return 0;
-	if (s->token_gen == t->gen && t->remint_for_gen == t->gen)
-		return 0;
-	if (s->token_gen == t->gen) {
+	if (s->token_gen == t->gen && t->remint_for_gen != t->gen) {
+		if (t->from_401 && !t->used_ok)
+			return 0;
 		t->remint_for_gen = t->gen;
+		t->pending_from_401 = 1;
 		t->state = TOKEN_NONE;
 		t->expires_ms = now; /* stop using it */
 		t->retry_at_ms = now;
@@ -487,6 +497,8 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 	}
 	switch (v) {
 	case BC_VERDICT_OK:
+		if (s->token_gen == e->token.gen)
+			e->token.used_ok = 1;
 		so.result = BC_SCHED_OK;
 		bc_sched_done(&e->sched, s->key, &so, now);
 		finish(e, s, BC_OUTCOME_OK, NULL);

@@ -199,6 +199,23 @@ t_eq "tokens minted again after expiry (mock minted ${tokens:-0})" \
 	"$([ "${tokens:-0}" -ge 2 ] && echo yes)" yes
 t_lacks "client secret never written" "$T_TMP/o1" "voipnow-secret"
 
+# 4b. Tokens revoked server-side mid-run (every 60 uses): each 401 on the
+# current token is minted again once and the row re-sent; none is lost,
+# none spends an attempt.
+mock_start --ledger "$T_TMP/o3.ndjson" --token-revoke-every 60
+env -u VOIPNOW_TOKEN VOIPNOW_CLIENT_ID=voipnow-client VOIPNOW_CLIENT_SECRET=voipnow-secret \
+	"$BULKCALL" run -q --base-url "$MOCK_URL" -p voipnow.updatePhoneCallEvent --rate 0 \
+	--concurrency 8 "$T_TMP/ev150.ndjson" -o "$T_TMP/o3"
+t_eq "voipnow 401 re-mint run exit" "$?" 0
+mock_stop
+t_invariants "$T_TMP/ev150.ndjson" "$T_TMP/o3" --rows 150 --expect ok=150 \
+	--ledger "$T_TMP/o3.ndjson" --ledger-key event_id
+tokens=$(grep -o 'token=[0-9]*' "$T_TMP/mock.err" | grep -o '[0-9]*$' | head -1)
+t_eq "minted again after each revocation (mock minted ${tokens:-0})" \
+	"$([ "${tokens:-0}" -ge 3 ] && echo yes)" yes
+t_eq "re-sent rows spent no attempt" \
+	"$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)['attempts'] != 1))" "$T_TMP/o3/results.ndjson")" 0
+
 # ---- 5. MOR: a wrong secret is "Incorrect hash", fatal; nothing applied.
 gen mor 50 >"$T_TMP/dev50.csv"
 mock_start --ledger "$T_TMP/m.ndjson"
