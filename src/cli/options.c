@@ -353,14 +353,14 @@ static int load_config(struct bc_cli *cli, const unsigned char *set)
 			 * as long as the other values. */
 			char num[64];
 			snprintf(num, sizeof num, "%.17g", item->valuedouble);
-			cJSON *text = cJSON_CreateString(num);
-			if (!text || !cJSON_ReplaceItemViaPointer(root, item, text)) {
-				cJSON_Delete(text);
+			cJSON *str = cJSON_CreateString(num);
+			if (!str || !cJSON_ReplaceItemViaPointer(root, item, str)) {
+				cJSON_Delete(str);
 				code = BC_EXIT_USAGE;
 				break;
 			}
-			item = text;
-			value = text->valuestring;
+			item = str;
+			value = str->valuestring;
 		} else if (cJSON_IsBool(item)) {
 			if (opt->has_arg != no_argument) {
 				fprintf(stderr, "bulkcall: config '%s': '%s' needs a value\n",
