@@ -329,7 +329,10 @@ static int check_shape(struct http *h, char *err, size_t errlen)
 					    : result;
 	}
 	if (h->kind == BODY_JSON) {
-		cJSON *j = cJSON_ParseWithLength(bc_buf_str(&doc), doc.len);
+		/* The whole text, NUL included: nothing may follow the value
+		 * but spaces (cJSON_ParseWithLength stops after the value). */
+		cJSON *j = cJSON_ParseWithLengthOpts(bc_buf_str(&doc),
+						     doc.len + 1, NULL, 1);
 		if (!j)
 			result = fail(err, errlen, h, "body.template",
 				      "not valid JSON (checked with each "
@@ -922,8 +925,8 @@ static int build(struct bc_profile_ctx *ctx, const struct bc_row *row,
 		return result;
 	/* Nothing leaves unless the body is what its kind says. */
 	if (h->kind == BODY_JSON) {
-		cJSON *j = cJSON_ParseWithLength(bc_buf_str(&req->body),
-						 req->body.len);
+		cJSON *j = cJSON_ParseWithLengthOpts(
+		    bc_buf_str(&req->body), req->body.len + 1, NULL, 1);
 		if (!j)
 			return bc_reject(err, errlen, row, NULL,
 					 "the body filled with this row is not "

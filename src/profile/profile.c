@@ -152,6 +152,11 @@ int bc_reject(char *err, size_t errlen, const struct bc_row *row,
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	/* Column names come from the input (an NDJSON key may hold a CR or
+	 * LF): the message stays on one line. */
+	for (size_t i = 0; i < errlen && err[i]; i++)
+		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+			err[i] = ' ';
 	return BC_EINVAL;
 }
 

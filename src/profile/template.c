@@ -73,7 +73,10 @@ static int placeholder(struct bc_tpl *t, const char *in, size_t len,
 				 what, offset + 1);
 			return BC_EUSAGE;
 		}
-		if (p.kind == BC_TPL_PLAIN && c == ':') {
+	}
+	/* Only now may the name be quoted: it holds no line break. */
+	for (size_t i = 0; i < len; i++) {
+		if (p.kind == BC_TPL_PLAIN && in[i] == ':') {
 			snprintf(err, errlen,
 				 "%s: placeholder {{%.*s}} at byte %zu: unknown "
 				 "kind (env:, num:, bool:, json:, list:)",

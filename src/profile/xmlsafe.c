@@ -53,10 +53,14 @@ xmlDocPtr bc_xml_parse_safe(const char *body, size_t len, char *err,
 		snprintf(err, errlen, "malformed XML%s%s",
 			 e && e->message ? ": " : "",
 			 e && e->message ? e->message : "");
-		/* libxml2 messages end with a newline. */
+		/* libxml2 messages end with a newline, and some hold one
+		 * ("... indicate encoding !\nBytes: 0xB7 ..."): one line. */
 		size_t n = strlen(err);
 		while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
 			err[--n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+				err[i] = ' ';
 		if (doc)
 			xmlFreeDoc(doc);
 		return NULL;
@@ -81,9 +85,13 @@ void bc_xml_text(xmlNodePtr node, char *out, size_t outlen)
 		n--;
 	if (n >= outlen)
 		n = outlen - 1;
-	/* The text becomes a row's error in a CSV/log: keep it on one line. */
-	for (size_t i = 0; i < n; i++)
-		out[i] = (s[i] == '\n' || s[i] == '\r') ? ' ' : s[i];
+	/* The text becomes a row's error in a CSV/log: keep it on one line
+	 * and printable (a tab or DEL can come as &#9; or raw), as
+	 * bc_json_text does. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c < 0x20 || c == 0x7f) ? ' ' : s[i];
+	}
 	out[n] = '\0';
 	xmlFree(content);
 }

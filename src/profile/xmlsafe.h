@@ -11,7 +11,8 @@
 /* Returns a document to free with xmlFreeDoc, or NULL with err set. */
 xmlDocPtr bc_xml_parse_safe(const char *body, size_t len, char *err,
 			    size_t errlen);
-/* Concatenated text of a node's children, trimmed, into out (truncated). */
+/* Concatenated text of a node's children, trimmed, on one line (control
+ * characters become spaces), into out (truncated). */
 void bc_xml_text(xmlNodePtr node, char *out, size_t outlen);
 /* First child element of parent named name, or NULL. */
 xmlNodePtr bc_xml_child(xmlNodePtr parent, const char *name);
