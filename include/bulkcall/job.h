@@ -67,5 +67,9 @@ int bc_check(const struct bc_job_options *o);
 int bc_render(const struct bc_job_options *o, FILE *out);
 /* bulkcall run: send every row. */
 int bc_run(const struct bc_job_options *o);
+/* bulkcall resume: finish the job whose output folder is dir. o holds the
+ * job's options from dir/job.json with the command line's flags on top
+ * (input and out_dir unset); docs/durability.md. */
+int bc_resume(const char *dir, const struct bc_job_options *o);
 
 #endif

@@ -3,7 +3,9 @@
  * Invariants: every row handed to bc_output_write gets exactly one line in
  * results and, by outcome, one record in retry / errors / unknown, holding
  * the row's original bytes; files are written through buffers flushed in
- * batches (bc_output_flush), so a stopped run leaves usable files. A failed
+ * batches (bc_output_flush), so a stopped run leaves usable files; after
+ * bc_output_commit every file is durable and ends on a record (and gzip
+ * member) boundary, which the journal records (bulkcall/journal.h). A failed
  * write is sticky: every later call returns BC_EIO and err names the file. */
 #ifndef BULKCALL_OUTPUT_H
 #define BULKCALL_OUTPUT_H
@@ -47,6 +49,10 @@ struct bc_output_options {
 	size_t header_len;
 	const struct bc_columns *cols;
 	const char *const *key_columns;
+	/* Resume: the files exist; cut each to these lengths (the journal's
+	 * last commit, in enum bc_out_file order), keep their headers, and
+	 * count the results already there. NULL: a new folder. */
+	const uint64_t *resume_len;
 };
 
 struct bc_output;
@@ -58,6 +64,10 @@ int bc_output_open(struct bc_output **out, const struct bc_output_options *o,
 int bc_output_write(struct bc_output *o, const struct bc_result *r,
 		    char *err, size_t errlen);
 int bc_output_flush(struct bc_output *o, char *err, size_t errlen);
+/* Makes every file durable (fdatasync, gzip member ended) and sets len[]
+ * to their lengths in enum bc_out_file order (0 for files not kept). */
+int bc_output_commit(struct bc_output *o, uint64_t *len, char *err,
+		     size_t errlen);
 /* Counts so far, per outcome. */
 const uint64_t *bc_output_counts(const struct bc_output *o);
 
@@ -68,6 +78,7 @@ struct bc_summary_info {
 	int64_t started_ms, ended_ms;
 	const char *options_json; /* a JSON object, no secrets */
 	const char *stopped_because; /* NULL when the input was finished */
+	unsigned resumes; /* times the job was resumed */
 };
 /* Writes summary.json and closes every file. Returns BC_OK or BC_EIO.
  * bc_output_free() after close or on error paths. */

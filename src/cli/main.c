@@ -86,11 +86,8 @@ static int dispatch(int argc, char **argv)
 			cmd, strcmp(cmd, "resume") == 0 ? "OUTDIR" : "INPUT", cmd);
 		return BC_EXIT_USAGE;
 	}
-	if (strcmp(cmd, "resume") == 0) {
-		fprintf(stderr, "bulkcall resume: not available yet in this "
-				"version\n");
-		return BC_EXIT_USAGE;
-	}
+	if (strcmp(cmd, "resume") == 0)
+		return bc_resume(cli.positional, &cli.job);
 	cli.job.input = cli.positional;
 	if (!cli.job.profile) {
 		fprintf(stderr, "bulkcall %s: --profile is required (see "

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "bulkcall/error.h"
+#include "bulkcall/journal.h"
 #include "cli/options.h"
 
 enum opt_id {
@@ -301,24 +302,11 @@ static char *read_small_file(const char *path)
 	return buf;
 }
 
-static cJSON *config_tree;
-
-static int load_config(struct bc_cli *cli, const unsigned char *set)
+/* Applies a config object; an option already set (by a flag or an earlier
+ * config) is kept, and each one applied counts as set from then on. */
+static int apply_config(struct bc_cli *cli, cJSON *root, const char *path,
+			unsigned char *set)
 {
-	const char *path = cli->config_path;
-	char *text = read_small_file(path);
-	if (!text) {
-		fprintf(stderr, "bulkcall: cannot read config '%s': %s\n", path,
-			strerror(errno));
-		return BC_EXIT_USAGE;
-	}
-	cJSON *root = cJSON_Parse(text);
-	free(text);
-	if (!cJSON_IsObject(root)) {
-		fprintf(stderr, "bulkcall: config '%s' is not a JSON object\n", path);
-		cJSON_Delete(root);
-		return BC_EXIT_USAGE;
-	}
 	int code = BC_EXIT_OK;
 	cJSON *item;
 	cJSON_ArrayForEach(item, root) {
@@ -380,11 +368,61 @@ static int load_config(struct bc_cli *cli, const unsigned char *set)
 		}
 		if (!value || (code = apply(cli, opt->val, opt->name, value)))
 			break;
+		set[opt->val] = 1;
 	}
-	/* Option values point into the tree: it is kept for the life of the
-	 * process (one config per run), reachable from here. */
-	config_tree = root;
 	return code;
+}
+
+static int load_config(struct bc_cli *cli, unsigned char *set)
+{
+	const char *path = cli->config_path;
+	char *text = read_small_file(path);
+	if (!text) {
+		fprintf(stderr, "bulkcall: cannot read config '%s': %s\n", path,
+			strerror(errno));
+		return BC_EXIT_USAGE;
+	}
+	cJSON *root = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(root)) {
+		fprintf(stderr, "bulkcall: config '%s' is not a JSON object\n", path);
+		cJSON_Delete(root);
+		return BC_EXIT_USAGE;
+	}
+	/* Values point into the tree: it is kept for the process lifetime. */
+	static cJSON *kept;
+	cJSON_Delete(kept);
+	kept = root;
+	return apply_config(cli, root, path, set);
+}
+
+/* resume OUTDIR: the job's own options (job.json "config") under the
+ * flags and any -c config given to resume. */
+static int load_job_options(struct bc_cli *cli, unsigned char *set)
+{
+	struct bc_jobfile jf;
+	char err[512];
+	int r = bc_jobfile_read(cli->positional, &jf, err, sizeof err);
+	if (r == BC_ENOTFOUND) {
+		fprintf(stderr, "bulkcall resume: '%s' is not the output folder "
+				"of a run (no job.json)\n",
+			cli->positional);
+		return BC_EXIT_USAGE;
+	}
+	if (r) {
+		fprintf(stderr, "bulkcall resume: %s\n", err);
+		return BC_EXIT_USAGE;
+	}
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", cli->positional, BC_JOBFILE_NAME);
+	cJSON *root = jf.config_json ? cJSON_Parse(jf.config_json) : NULL;
+	bc_jobfile_release(&jf);
+	/* Values point into the tree: it is kept for the process lifetime. */
+	static cJSON *kept;
+	cJSON_Delete(kept);
+	kept = root;
+	return cJSON_IsObject(root) ? apply_config(cli, root, path, set)
+				    : BC_EXIT_OK;
 }
 
 int bc_cli_parse(struct bc_cli *cli, int argc, char **argv)
@@ -430,7 +468,12 @@ int bc_cli_parse(struct bc_cli *cli, int argc, char **argv)
 			return code;
 		set[c] = 1;
 	}
-	if (cli->config_path)
-		return load_config(cli, set);
+	if (cli->config_path) {
+		int code = load_config(cli, set);
+		if (code)
+			return code;
+	}
+	if (strcmp(cli->command, "resume") == 0 && cli->positional && !cli->help)
+		return load_job_options(cli, set);
 	return BC_EXIT_OK;
 }

@@ -3,22 +3,32 @@
  * quoting through libcsv, JSON through cJSON. Depends on core and ingest's
  * row type only; the engine decides outcomes, this file records them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <csv.h>
 #include <dirent.h>
 
 #include "bulkcall/error.h"
+#include "bulkcall/journal.h"
 #include "bulkcall/output.h"
 #include "out/sink.h"
 #include "out/stats.h"
 
-enum { FILE_RESULTS, FILE_RETRY, FILE_ERRORS, FILE_UNKNOWN, FILE_COUNT };
+/* The order of enum bc_out_file: commit lengths are indexed by it. */
+enum {
+	FILE_RESULTS = BC_OUT_RESULTS,
+	FILE_RETRY = BC_OUT_RETRY,
+	FILE_ERRORS = BC_OUT_ERRORS,
+	FILE_UNKNOWN = BC_OUT_UNKNOWN,
+	FILE_COUNT = BC_OUT_FILES
+};
 
 static const char *const file_stems[FILE_COUNT] = { "results", "retry",
 						    "errors", "unknown" };
@@ -127,19 +137,29 @@ static size_t strip_eol(const char *raw, size_t len)
 	return len;
 }
 
+static void file_path(const struct bc_output *o, int which,
+		      enum bc_format fmt, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s.%s%s", o->dir, file_stems[which],
+		 fmt == BC_FORMAT_NDJSON ? "ndjson" : "csv",
+		 o->opt.gzip ? ".gz" : "");
+}
+
 static int open_file(struct bc_output *o, int which, enum bc_format fmt,
 		     char *err, size_t errlen)
 {
 	char path[4200];
-	snprintf(path, sizeof path, "%s/%s.%s%s", o->dir, file_stems[which],
-		 fmt == BC_FORMAT_NDJSON ? "ndjson" : "csv",
-		 o->opt.gzip ? ".gz" : "");
-	int result = bc_sink_open(&o->files[which], path, o->opt.gzip, err,
-				  errlen);
+	file_path(o, which, fmt, path, sizeof path);
+	const uint64_t *keep = o->opt.resume_len;
+	int result = keep ? bc_sink_reopen(&o->files[which], path, o->opt.gzip,
+					   keep[which], err, errlen)
+			  : bc_sink_open(&o->files[which], path, o->opt.gzip,
+					 err, errlen);
 	if (result)
 		return result;
 	o->open[which] = 1;
-	if (fmt != BC_FORMAT_CSV)
+	/* A resumed file past its header keeps it. */
+	if (fmt != BC_FORMAT_CSV || (keep && keep[which]))
 		return BC_OK;
 	struct bc_buf *l = &o->line;
 	bc_buf_reset(l);
@@ -172,12 +192,73 @@ static int open_file(struct bc_output *o, int which, enum bc_format fmt,
 	return result;
 }
 
+static enum bc_outcome outcome_from_name(const char *name)
+{
+	for (int i = 0; i < BC_OUTCOME_COUNT; i++)
+		if (strcmp(name, bc_outcome_name((enum bc_outcome)i)) == 0)
+			return (enum bc_outcome)i;
+	return BC_OUTCOME_COUNT;
+}
+
+static const char *field(const struct bc_row *row, long col)
+{
+	if (bc_row_kind(row, col) == BC_VAL_NULL)
+		return "";
+	const char *v = bc_row_get(row, col, NULL);
+	return v ? v : "";
+}
+
+/* Resume: the statistics of the rows already in results, so summary.json
+ * counts every row of the job. Reads the committed results file back
+ * through the input reader (CSV or NDJSON, gzip members and all). */
+static int load_results(struct bc_output *o, char *err, size_t errlen)
+{
+	char path[4200];
+	file_path(o, FILE_RESULTS, o->results_format, path, sizeof path);
+	/* What the sink wrote so far is on disk (the reopen truncated and
+	 * wrote nothing yet). */
+	struct bc_reader *r;
+	int result = bc_reader_open(&r, path, o->results_format, err, errlen);
+	if (result)
+		return BC_EIO;
+	const struct bc_columns *cols = bc_reader_columns(r);
+	struct bc_row row;
+	bc_row_init(&row);
+	while ((result = bc_reader_next(r, &row, err, errlen)) == 1) {
+		long c_out = bc_columns_find(cols, "outcome");
+		const char *name = field(&row, c_out);
+		enum bc_outcome oc = outcome_from_name(name);
+		if (row.error[0] || oc == BC_OUTCOME_COUNT) {
+			snprintf(err, errlen,
+				 "'%s' line %llu: not a results record%s%s", path,
+				 (unsigned long long)row.line,
+				 row.error[0] ? ": " : "", row.error);
+			result = BC_EPARSE;
+			break;
+		}
+		const char *lat = field(&row, bc_columns_find(cols, "latency_ms"));
+		struct bc_result res = {
+			.row = &row,
+			.outcome = oc,
+			.error = field(&row, bc_columns_find(cols, "error")),
+			.attempts = (unsigned)strtoul(
+				field(&row, bc_columns_find(cols, "attempts")),
+				NULL, 10),
+			.latency_ms = *lat ? strtoll(lat, NULL, 10) : -1,
+		};
+		bc_stats_add(&o->stats, &res);
+	}
+	bc_row_release(&row);
+	bc_reader_free(r);
+	return result < 0 ? BC_EIO : BC_OK;
+}
+
 int bc_output_open(struct bc_output **out, const struct bc_output_options *opt,
 		   char *err, size_t errlen)
 {
 	*out = NULL;
 	struct stat st;
-	if (stat(opt->dir, &st) == 0) {
+	if (!opt->resume_len && stat(opt->dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "output path '%s' is not a folder",
 				 opt->dir);
@@ -228,6 +309,8 @@ int bc_output_open(struct bc_output **out, const struct bc_output_options *opt,
 	if (!result && !opt->check)
 		result = open_file(o, FILE_UNKNOWN, opt->input_format, err,
 				   errlen);
+	if (!result && opt->resume_len && opt->resume_len[FILE_RESULTS])
+		result = load_results(o, err, errlen);
 	return result;
 }
 
@@ -473,6 +556,20 @@ int bc_output_flush(struct bc_output *o, char *err, size_t errlen)
 	return BC_OK;
 }
 
+int bc_output_commit(struct bc_output *o, uint64_t *len, char *err,
+		     size_t errlen)
+{
+	for (int i = 0; i < FILE_COUNT; i++) {
+		len[i] = 0;
+		if (!o->open[i])
+			continue;
+		int result = bc_sink_commit(&o->files[i], &len[i], err, errlen);
+		if (result)
+			return result;
+	}
+	return BC_OK;
+}
+
 const uint64_t *bc_output_counts(const struct bc_output *o)
 {
 	return o->stats.outcomes;
@@ -509,7 +606,7 @@ static cJSON *summary_json(struct bc_output *o,
 		if (o->opt.check != (i == BC_OUTCOME_VALID) &&
 		    i != BC_OUTCOME_REJECTED)
 			continue;
-		cJSON_AddNumberToObject(counts, bc_outcome_name(i),
+		cJSON_AddNumberToObject(counts, bc_outcome_name((enum bc_outcome)i),
 					(double)st->outcomes[i]);
 	}
 	cJSON_AddNumberToObject(root, "attempts", (double)st->attempts);
@@ -525,6 +622,31 @@ static cJSON *summary_json(struct bc_output *o,
 	if (st->other_errors)
 		cJSON_AddNumberToObject(root, "errors_not_listed",
 					(double)st->other_errors);
+	if (!o->opt.check) {
+		/* Rows that may or may not have happened, and why: they need a
+		 * person (reconcile with the provider) before being sent. */
+		cJSON *unk = cJSON_AddObjectToObject(root, "unknown");
+		cJSON_AddNumberToObject(unk, "rows",
+					(double)st->outcomes[BC_OUTCOME_UNKNOWN]);
+		cJSON *why = cJSON_AddArrayToObject(unk, "reasons");
+		for (size_t i = 0; i < st->nunknown; i++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "reason",
+						st->unknown[i].message);
+			cJSON_AddNumberToObject(e, "count",
+						(double)st->unknown[i].count);
+			cJSON_AddItemToArray(why, e);
+		}
+		if (st->other_unknown)
+			cJSON_AddNumberToObject(unk, "reasons_not_listed",
+						(double)st->other_unknown);
+		if (st->outcomes[BC_OUTCOME_UNKNOWN])
+			cJSON_AddStringToObject(
+				unk, "advice",
+				"the provider may have acted on these rows: "
+				"reconcile unknown.* with it before sending "
+				"them again");
+	}
 	cJSON *lat = cJSON_AddObjectToObject(root, "latency_ms");
 	static const struct {
 		const char *name;
@@ -553,6 +675,8 @@ static cJSON *summary_json(struct bc_output *o,
 	if (info->stopped_because)
 		cJSON_AddStringToObject(root, "stopped_because",
 					info->stopped_because);
+	if (info->resumes)
+		cJSON_AddNumberToObject(root, "resumes", info->resumes);
 	cJSON *opts = info->options_json ? cJSON_Parse(info->options_json)
 					 : NULL;
 	cJSON_AddItemToObject(root, "options",
@@ -588,6 +712,9 @@ int bc_output_close(struct bc_output *o, const struct bc_summary_info *info,
 		result = bc_sink_write(&s, text, strlen(text), err, errlen);
 	if (!result)
 		result = bc_sink_write(&s, "\n", 1, err, errlen);
+	uint64_t len;
+	if (!result)
+		result = bc_sink_commit(&s, &len, err, errlen);
 	int close_result = bc_sink_close(&s, err, errlen);
 	if (!result)
 		result = close_result;
@@ -596,6 +723,13 @@ int bc_output_close(struct bc_output *o, const struct bc_summary_info *info,
 		snprintf(err, errlen, "cannot write '%s': %s", path,
 			 strerror(errno));
 		result = BC_EIO;
+	}
+	if (!result) {
+		int dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
 	}
 	cJSON_free(text);
 	return result;
@@ -613,7 +747,7 @@ void bc_output_print_summary(const struct bc_output *o,
 	for (int i = 0; i < BC_OUTCOME_COUNT; i++) {
 		if (!st->outcomes[i])
 			continue;
-		fprintf(f, "  %-9s %llu\n", bc_outcome_name(i),
+		fprintf(f, "  %-9s %llu\n", bc_outcome_name((enum bc_outcome)i),
 			(unsigned long long)st->outcomes[i]);
 	}
 	/* The table is sorted by bc_output_close. */

@@ -33,22 +33,23 @@ const char *bc_error_kind(const char *message)
 	return message;
 }
 
-static void count_error(struct bc_stats *st, const char *message)
+static void count_in(struct bc_error_count *table, size_t *n, size_t max,
+		     uint64_t *other, const char *message)
 {
 	const char *kind = bc_error_kind(message);
-	for (size_t i = 0; i < st->nerrors; i++)
-		if (strcmp(st->errors[i].message, kind) == 0) {
-			st->errors[i].count++;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(table[i].message, kind) == 0) {
+			table[i].count++;
 			return;
 		}
-	char *copy = st->nerrors < BC_ERROR_KINDS_MAX ? strdup(kind) : NULL;
+	char *copy = *n < max ? strdup(kind) : NULL;
 	if (!copy) {
-		st->other_errors++;
+		(*other)++;
 		return;
 	}
-	st->errors[st->nerrors].message = copy;
-	st->errors[st->nerrors].count = 1;
-	st->nerrors++;
+	table[*n].message = copy;
+	table[*n].count = 1;
+	(*n)++;
 }
 
 void bc_stats_add(struct bc_stats *st, const struct bc_result *r)
@@ -63,7 +64,12 @@ void bc_stats_add(struct bc_stats *st, const struct bc_result *r)
 			st->latency_max_ms = r->latency_ms;
 	}
 	if (r->error && r->error[0])
-		count_error(st, r->error);
+		count_in(st->errors, &st->nerrors, BC_ERROR_KINDS_MAX,
+			 &st->other_errors, r->error);
+	if (r->outcome == BC_OUTCOME_UNKNOWN)
+		count_in(st->unknown, &st->nunknown, BC_UNKNOWN_KINDS_MAX,
+			 &st->other_unknown,
+			 r->error && r->error[0] ? r->error : "no reason given");
 }
 
 int64_t bc_stats_latency_ms(const struct bc_stats *st, double q)
@@ -95,6 +101,7 @@ static int by_count(const void *a, const void *b)
 void bc_stats_sort_errors(struct bc_stats *st)
 {
 	qsort(st->errors, st->nerrors, sizeof st->errors[0], by_count);
+	qsort(st->unknown, st->nunknown, sizeof st->unknown[0], by_count);
 }
 
 void bc_stats_release(struct bc_stats *st)
@@ -102,4 +109,7 @@ void bc_stats_release(struct bc_stats *st)
 	for (size_t i = 0; i < st->nerrors; i++)
 		free(st->errors[i].message);
 	st->nerrors = 0;
+	for (size_t i = 0; i < st->nunknown; i++)
+		free(st->unknown[i].message);
+	st->nunknown = 0;
 }

@@ -11,6 +11,7 @@
 
 #define BC_LATENCY_BUCKETS (64 + 26 * 32)
 #define BC_ERROR_KINDS_MAX 512
+#define BC_UNKNOWN_KINDS_MAX 64
 
 struct bc_error_count {
 	char *message;
@@ -27,6 +28,10 @@ struct bc_stats {
 	struct bc_error_count errors[BC_ERROR_KINDS_MAX];
 	size_t nerrors;
 	uint64_t other_errors; /* messages past the table's bound */
+	/* Why rows are unknown: the same grouping, unknown rows only. */
+	struct bc_error_count unknown[BC_UNKNOWN_KINDS_MAX];
+	size_t nunknown;
+	uint64_t other_unknown;
 };
 
 void bc_stats_add(struct bc_stats *st, const struct bc_result *r);

@@ -2,16 +2,21 @@
  * pool of slots, ask the scheduler whether each may go, hand it to the
  * transport, classify the answer, and write every row's final record.
  * Owns the slots; the scheduler (src/sched) owns the limits, the transport
- * (src/net) owns the sockets, the output (src/out) owns the files. Each row
- * is a small state machine and every change goes through slot_set(). */
+ * (src/net) owns the sockets, the output (src/out) owns the files and the
+ * journal. Each row is a small state machine and every change goes through
+ * slot_set(). Durability (commits, the "sent" barrier, stops that resume
+ * can finish): docs/durability.md. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bulkcall/clock.h"
 #include "bulkcall/error.h"
+#include "bulkcall/journal.h"
 #include "bulkcall/progress.h"
 #include "bulkcall/sched.h"
 #include "bulkcall/timefmt.h"
@@ -65,6 +70,16 @@ struct token {
 	struct bc_request req;
 };
 
+/* A commit (output files durable, then a journal record naming the rows
+ * finished since the last one) at least this often, and after this many
+ * rows: a crash redoes at most one batch. Never per row. */
+#define COMMIT_MS 50
+#define COMMIT_ROWS 1000
+/* A non-idempotent run fdatasyncs the journal before each dispatch pass
+ * anyway; a commit rides along when the last one is this old, so that a
+ * crash leaves few finished rows uncommitted (they would be unknown). */
+#define COMMIT_WITH_SENT_MS 5
+
 /* Why dispatch stopped before the input ran out. */
 enum stop_reason {
 	STOP_NONE,
@@ -102,10 +117,18 @@ struct engine {
 	enum stop_reason stop;
 	char stop_detail[768];
 	int exit_code_hint;
-	int64_t start_ms, deadline_ms, last_flush_ms;
+	int64_t start_ms, deadline_ms;
 	int have_window;
 	struct bc_window window;
 	uint64_t rows_read;
+
+	const struct bc_resume *rs; /* NULL: a new job */
+	struct bc_journal *jr;
+	int barrier;   /* not idempotent: "sent" is durable before the send */
+	int stopping;  /* writing the rows a stop left unsent (not final) */
+	int64_t last_commit_ms;
+	size_t *batch; /* rows admitted in one dispatch pass */
+	uint64_t *batch_rows;
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -136,6 +159,32 @@ static size_t slot_index(const struct engine *e, const struct slot *s)
 	return (size_t)(s - e->slots);
 }
 
+/* A write to the output folder failed: no more writing (the journal stays
+ * at its last commit, which resume goes back to), no more dispatching. */
+static void output_failed(struct engine *e, const char *err)
+{
+	if (e->stop == STOP_OUTPUT)
+		return;
+	fprintf(stderr, "bulkcall: %s\n", err);
+	e->stop = STOP_OUTPUT;
+	snprintf(e->stop_detail, sizeof e->stop_detail, "%s", err);
+}
+
+/* Output files durable first, then the journal record that says so. A
+ * stopped commit ("R") covers rows written as retry because the run
+ * stopped: resume cuts them off again and sends those rows. */
+static void commit(struct engine *e, int stopped)
+{
+	e->last_commit_ms = now_ms();
+	if (e->stop == STOP_OUTPUT)
+		return;
+	uint64_t len[BC_OUT_FILES];
+	char err[512];
+	if (bc_output_commit(e->job.output, len, err, sizeof err) != BC_OK ||
+	    bc_journal_commit(e->jr, stopped, len, err, sizeof err) != BC_OK)
+		output_failed(e, err);
+}
+
 /* Writes the row's final record and gives the slot back. */
 static void finish(struct engine *e, struct slot *s, enum bc_outcome outcome,
 		   const char *error)
@@ -156,11 +205,15 @@ static void finish(struct engine *e, struct slot *s, enum bc_outcome outcome,
 			bc_outcome_name(outcome), error && *error ? ": " : "",
 			error ? error : "");
 	char err[512];
-	if (e->stop != STOP_OUTPUT &&
-	    bc_output_write(e->job.output, &r, err, sizeof err) != BC_OK) {
-		fprintf(stderr, "bulkcall: %s\n", err);
-		e->stop = STOP_OUTPUT;
-		snprintf(e->stop_detail, sizeof e->stop_detail, "%s", err);
+	if (e->stop != STOP_OUTPUT) {
+		if (bc_output_write(e->job.output, &r, err, sizeof err) != BC_OK) {
+			output_failed(e, err);
+		} else if (!e->stopping) {
+			if (bc_journal_final(e->jr, s->row.index) != BC_OK)
+				output_failed(e, "out of memory for the journal");
+			else if (bc_journal_pending(e->jr) >= COMMIT_ROWS)
+				commit(e, 0);
+		}
 	}
 	e->ps.done++;
 	if (outcome != BC_OUTCOME_OK)
@@ -182,6 +235,16 @@ static void make_ready(struct engine *e, struct slot *s)
 {
 	e->ready[e->nready++] = slot_index(e, s);
 	slot_set(e, s, SLOT_READY);
+}
+
+/* A row back from the transport goes to the queue again: its attempt did
+ * not act (no answer reached the server, 5xx, throttle, 401), so resume
+ * may send it again after a crash. Journalled for non-idempotent rows. */
+static void requeued(struct engine *e, struct slot *s)
+{
+	if (e->barrier && e->stop != STOP_OUTPUT &&
+	    bc_journal_not_acted(e->jr, s->row.index) != BC_OK)
+		output_failed(e, "out of memory for the journal");
 }
 
 /* not_before (RFC 3339) or, for profiles whose API has no delay, `delay`
@@ -247,6 +310,19 @@ static int intake_one(struct engine *e)
 	s->latency_ms = -1;
 	s->error[0] = '\0';
 	s->key = NULL;
+	if (e->rs && bc_rowset_has(&e->rs->js.final, s->row.index)) {
+		/* Final before the crash or stop: its record is kept. */
+		e->free_list[e->nfree++] = idx;
+		return 1;
+	}
+	if (e->rs && e->barrier && !e->opt->retry_unknown &&
+	    bc_rowset_has(&e->rs->js.maybe_sent, s->row.index)) {
+		/* Its request may have reached the provider: never twice. */
+		s->attempts = 1;
+		finish(e, s, BC_OUTCOME_UNKNOWN,
+		       "in flight when the run stopped: may have been sent");
+		return 1;
+	}
 	if (s->row.error[0]) {
 		finish(e, s, BC_OUTCOME_REJECTED, s->row.error);
 		return 1;
@@ -278,8 +354,9 @@ static int intake_one(struct engine *e)
 	return 1;
 }
 
-/* After a stop, rows that were not sent still get their final record:
- * the rest of the input is read, validated and written as retry. */
+/* After a stop, rows that were not sent still get a record: the rest of
+ * the input is read, validated and written as retry. The journal does not
+ * make them final (e->stopping): resume sends them. */
 static void drain_unsent(struct engine *e, const char *why)
 {
 	struct bc_heap_item item;
@@ -431,6 +508,7 @@ static int token_recover(struct engine *e, struct slot *s, int64_t now)
 		t->retry_at_ms = now;
 	}
 	s->attempts--;
+	requeued(e, s);
 	make_ready(e, s);
 	return 1;
 }
@@ -451,6 +529,13 @@ static void retry_later(struct engine *e, struct slot *s, int64_t now)
 	}
 	e->ps.retries++;
 	hold(e, s, at);
+}
+
+/* retry_later for an answer that says the provider did not act. */
+static void retry_not_acted(struct engine *e, struct slot *s, int64_t now)
+{
+	requeued(e, s);
+	retry_later(e, s, now);
 }
 
 static void handle_done(struct engine *e, const struct bc_transfer_done *d)
@@ -536,12 +621,18 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 			finish(e, s, BC_OUTCOME_RETRY, why);
 			return;
 		}
+		requeued(e, s);
 		hold(e, s, at > now ? at : now);
 		return;
 	}
 	case BC_VERDICT_RETRY:
 		bc_sched_done(&e->sched, s->key, &so, now);
-		retry_later(e, s, now);
+		/* A maybe-sent answer retried under --retry-unknown may have
+		 * acted: no "not acted" record for it. */
+		if (d->result == BC_NET_MAYBE_SENT)
+			retry_later(e, s, now);
+		else
+			retry_not_acted(e, s, now);
 		return;
 	case BC_VERDICT_FATAL: {
 		bc_sched_done(&e->sched, s->key, &so, now);
@@ -551,9 +642,13 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 		snprintf(why, sizeof why, "fatal API answer (HTTP %ld): %s",
 			 d->status, s->error);
 		/* The provider refused to act: the row is safe to send again
-		 * once the cause (credentials) is fixed. */
-		finish(e, s, BC_OUTCOME_RETRY, why);
+		 * once the cause (credentials) is fixed. It waits with the
+		 * other unsent rows and is written as retry by the stop, so
+		 * resume sends it. */
 		stop_dispatch(e, STOP_FATAL, why);
+		snprintf(s->error, sizeof s->error, "%.500s", why);
+		requeued(e, s);
+		make_ready(e, s);
 		return;
 	}
 	}
@@ -570,40 +665,46 @@ static int window_closed(struct engine *e, int64_t *reopen_mono)
 	return 1;
 }
 
+/* Hands one admitted row to the transport. */
+static void submit(struct engine *e, size_t idx, int64_t now)
+{
+	struct slot *s = &e->slots[idx];
+	int r = bc_transport_submit(e->net, idx, s->req.method,
+				    bc_buf_str(&s->req.url), s->req.body.ptr,
+				    s->req.body.len, s->req.content_type);
+	if (r != BC_OK) {
+		struct bc_sched_outcome so = { .result = BC_SCHED_ERROR,
+					       .sent_ms = now,
+					       .retry_after_ms = -1 };
+		bc_sched_done(&e->sched, s->key, &so, now);
+		snprintf(s->error, sizeof s->error,
+			 "request refused locally: %s", bc_strerror(r));
+		finish(e, s, BC_OUTCOME_FAILED, s->error);
+		return;
+	}
+	s->attempts++;
+	s->sent_ms = now;
+	s->token_gen = e->token.gen;
+	if (!s->first_ms)
+		s->first_ms = now;
+	slot_set(e, s, SLOT_IN_FLIGHT);
+}
+
 /* Hands ready rows to the transport while the scheduler says yes. Returns
- * the earliest time something refused may be asked again. */
+ * the earliest time something refused may be asked again. Rows admitted in
+ * one pass go out together: for a non-idempotent profile, after one
+ * journal record naming them all is durable (one fdatasync per pass). */
 static int64_t dispatch(struct engine *e, int64_t now)
 {
 	int64_t next = INT64_MAX;
-	size_t keep = 0, skipped = 0, i;
+	size_t keep = 0, skipped = 0, nbatch = 0, i;
 	for (i = 0; i < e->nready; i++) {
 		struct slot *s = &e->slots[e->ready[i]];
 		int64_t until = INT64_MAX;
 		enum bc_admit a = bc_sched_admit(&e->sched, s->key, now, &until);
 		if (a == BC_ADMIT) {
-			int r = bc_transport_submit(
-				e->net, e->ready[i], s->req.method,
-				bc_buf_str(&s->req.url), s->req.body.ptr,
-				s->req.body.len, s->req.content_type);
-			if (r != BC_OK) {
-				struct bc_sched_outcome so = {
-					.result = BC_SCHED_ERROR,
-					.sent_ms = now,
-					.retry_after_ms = -1
-				};
-				bc_sched_done(&e->sched, s->key, &so, now);
-				snprintf(s->error, sizeof s->error,
-					 "request refused locally: %s",
-					 bc_strerror(r));
-				finish(e, s, BC_OUTCOME_FAILED, s->error);
-				continue;
-			}
-			s->attempts++;
-			s->sent_ms = now;
-			s->token_gen = e->token.gen;
-			if (!s->first_ms)
-				s->first_ms = now;
-			slot_set(e, s, SLOT_IN_FLIGHT);
+			e->batch_rows[nbatch] = s->row.index;
+			e->batch[nbatch++] = e->ready[i];
 			continue;
 		}
 		if (until < next)
@@ -621,17 +722,121 @@ static int64_t dispatch(struct engine *e, int64_t now)
 	for (i = i < e->nready ? i + 1 : i; i < e->nready; i++)
 		e->ready[keep++] = e->ready[i];
 	e->nready = keep;
+	if (!nbatch)
+		return next;
+	char err[512];
+	int r = BC_OK;
+	if (e->barrier && bc_journal_pending(e->jr) &&
+	    now - e->last_commit_ms >= COMMIT_WITH_SENT_MS) {
+		/* The barrier's fdatasync also commits the rows finished since
+		 * the last commit: after a crash they stay ok instead of
+		 * becoming unknown. */
+		uint64_t len[BC_OUT_FILES];
+		r = bc_output_commit(e->job.output, len, err, sizeof err);
+		if (!r)
+			r = bc_journal_commit_sent(e->jr, len, e->batch_rows,
+						   nbatch, err, sizeof err);
+		e->last_commit_ms = now;
+	} else if (e->barrier) {
+		r = bc_journal_sent(e->jr, e->batch_rows, nbatch, err,
+				    sizeof err);
+	}
+	if (r != BC_OK) {
+		/* Not durably "sent": not sent. Back to the queue, unsent. */
+		output_failed(e, err);
+		struct bc_sched_outcome so = { .result = BC_SCHED_ERROR,
+					       .sent_ms = now,
+					       .retry_after_ms = -1 };
+		for (i = 0; i < nbatch; i++) {
+			bc_sched_done(&e->sched, e->slots[e->batch[i]].key, &so,
+				      now);
+			e->ready[e->nready++] = e->batch[i];
+		}
+		return next;
+	}
+	for (i = 0; i < nbatch; i++)
+		submit(e, e->batch[i], now);
 	return next;
+}
+
+/* job.json (a new job), the journal, and a first commit holding the
+ * files' headers (or, on resume, the lengths they were cut back to), all
+ * durable before the first request. */
+static int open_journal(struct engine *e, const struct bc_job_options *o)
+{
+	char err[512];
+	const char *dir = e->job.out_dir;
+	int result;
+	if (!e->rs) {
+		/* --force over an old job's folder: its journal must not be
+		 * read as this job's should we crash before ours exists. */
+		char old[4200];
+		snprintf(old, sizeof old, "%s/%s", dir, BC_JOURNAL_NAME);
+		unlink(old);
+		snprintf(old, sizeof old, "%s/summary.json", dir);
+		unlink(old);
+		struct bc_jobfile jf = {
+			.input = (char *)o->input,
+			.profile = (char *)e->job.profile->name,
+			.idempotent = e->job.profile->idempotent,
+			.started_ms = bc_clock_unix_ms(),
+		};
+		char abs[4096];
+		if (strcmp(o->input, "-") != 0) {
+			jf.resumable = 1;
+			result = bc_file_identity(o->input, &jf.input_size,
+						  &jf.input_mtime_ms,
+						  &jf.input_crc32, err,
+						  sizeof err);
+			if (result == BC_EINVAL) {
+				/* A pipe: like stdin, it cannot be read again. */
+				jf.resumable = 0;
+			} else if (result) {
+				fprintf(stderr, "bulkcall: %s\n", err);
+				return BC_EXIT_INPUT;
+			}
+			if (bc_job_abspath(o->input, abs, sizeof abs) == BC_OK)
+				jf.input = abs;
+		}
+		jf.options_json = bc_job_options_json(o);
+		jf.config_json = bc_job_options_config_json(o);
+		result = jf.options_json && jf.config_json
+				 ? bc_jobfile_write(dir, &jf, err, sizeof err)
+				 : BC_ENOMEM;
+		if (result == BC_ENOMEM)
+			snprintf(err, sizeof err, "out of memory writing job.json");
+		free(jf.options_json);
+		free(jf.config_json);
+		if (result) {
+			fprintf(stderr, "bulkcall: %s\n", err);
+			return BC_EXIT_OUTPUT;
+		}
+	}
+	int64_t keep = e->rs && e->rs->js.found ? (int64_t)e->rs->js.valid_len
+						: -1;
+	result = bc_journal_open(&e->jr, dir, keep, e->rs ? e->rs->lock_fd : -1,
+				 err, sizeof err);
+	if (!result)
+		result = bc_journal_begin(e->jr, e->rs ? "resume" : "run", err,
+					  sizeof err);
+	if (result) {
+		fprintf(stderr, "bulkcall: %s\n", err);
+		return BC_EXIT_OUTPUT;
+	}
+	commit(e, 0);
+	return e->stop == STOP_OUTPUT ? BC_EXIT_OUTPUT : BC_EXIT_OK;
 }
 
 static int setup(struct engine *e, const struct bc_job_options *o)
 {
 	char err[512];
 	e->opt = o;
-	int code = bc_job_setup(&e->job, o, 1, 1, 0);
+	int code = e->rs ? bc_job_setup_resume(&e->job, o, e->rs->js.len)
+			 : bc_job_setup(&e->job, o, 1, 1, 0);
 	if (code != BC_EXIT_OK)
 		return code;
 	const struct bc_profile *p = e->job.profile;
+	e->barrier = !p->idempotent;
 	const char *key = o->key ? o->key : p->default_key;
 	e->key_col = -1;
 	if (strcmp(key, "*") != 0) {
@@ -684,7 +889,10 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	e->slots = calloc(e->nslots, sizeof *e->slots);
 	e->free_list = calloc(e->nslots, sizeof *e->free_list);
 	e->ready = calloc(e->nslots, sizeof *e->ready);
-	if (!e->slots || !e->free_list || !e->ready) {
+	e->batch = calloc(e->nslots, sizeof *e->batch);
+	e->batch_rows = calloc(e->nslots, sizeof *e->batch_rows);
+	if (!e->slots || !e->free_list || !e->ready || !e->batch ||
+	    !e->batch_rows) {
 		fprintf(stderr, "bulkcall: out of memory for %zu slots\n",
 			e->nslots);
 		return BC_EXIT_OUTPUT;
@@ -736,7 +944,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	if (strcmp(o->input, "-") != 0 && stat(o->input, &st) == 0 &&
 	    !strstr(o->input, ".gz"))
 		e->ps.bytes_total = (uint64_t)st.st_size;
-	return BC_EXIT_OK;
+	return open_journal(e, o);
 }
 
 static void teardown(struct engine *e)
@@ -750,24 +958,13 @@ static void teardown(struct engine *e)
 	free(e->slots);
 	free(e->free_list);
 	free(e->ready);
+	free(e->batch);
+	free(e->batch_rows);
+	bc_journal_free(e->jr);
 	bc_request_release(&e->token.req);
 	bc_heap_release(&e->held);
 	bc_sched_release(&e->sched);
 	bc_job_release(&e->job);
-}
-
-static void flush_output(struct engine *e, int64_t now, int force)
-{
-	if (!force && now - e->last_flush_ms < 50)
-		return;
-	e->last_flush_ms = now;
-	char err[512];
-	if (e->stop != STOP_OUTPUT &&
-	    bc_output_flush(e->job.output, err, sizeof err) != BC_OK) {
-		fprintf(stderr, "bulkcall: %s\n", err);
-		e->stop = STOP_OUTPUT;
-		snprintf(e->stop_detail, sizeof e->stop_detail, "%s", err);
-	}
 }
 
 static void loop(struct engine *e)
@@ -792,10 +989,10 @@ static void loop(struct engine *e)
 			stop_dispatch(e, STOP_MAX_RUNTIME,
 				      "--max-runtime reached: rows not sent go "
 				      "to retry");
-		if (e->stop != STOP_NONE && e->stop != STOP_OUTPUT)
-			drain_unsent(e, e->stop_detail);
-
 		int64_t wake = now + 200;
+		if (bc_journal_pending(e->jr) &&
+		    e->last_commit_ms + COMMIT_MS < wake)
+			wake = e->last_commit_ms + COMMIT_MS;
 		if (e->stop == STOP_NONE) {
 			while (!e->input_done && e->nfree &&
 			       e->nready < e->ready_target &&
@@ -842,16 +1039,32 @@ static void loop(struct engine *e)
 		e->ps.in_flight = bc_transport_in_flight(e->net);
 		e->ps.bytes_read = bc_reader_offset(e->job.reader);
 		bc_progress_update(&e->progress, &e->ps, bc_clock_mono_us());
-		flush_output(e, now, 0);
+		if (bc_journal_pending(e->jr) &&
+		    now - e->last_commit_ms >= COMMIT_MS)
+			commit(e, 0);
 	}
-	if (e->stop != STOP_NONE && e->stop != STOP_OUTPUT)
-		drain_unsent(e, e->stop_detail);
 }
 
-int bc_run(const struct bc_job_options *o)
+/* Tests only: a window in which the run has committed every row and not
+ * yet written summary.json, so a kill can land there. */
+static void test_pause_before_summary(void)
+{
+	const char *v = getenv("BULKCALL_TEST_PAUSE_BEFORE_SUMMARY_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+	if (ms <= 0)
+		return;
+	fprintf(stderr, "bulkcall: test: pausing %ld ms before the summary\n",
+		ms);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+int bc__run(const struct bc_job_options *o, const struct bc_resume *rs)
 {
 	struct engine e;
 	memset(&e, 0, sizeof e);
+	e.rs = rs;
 	int code = setup(&e, o);
 	if (code != BC_EXIT_OK) {
 		teardown(&e);
@@ -870,26 +1083,39 @@ int bc_run(const struct bc_job_options *o)
 		.command = "run",
 		.input = o->input,
 		.profile = e.job.profile->name,
-		.started_ms = bc_clock_unix_ms(),
+		.started_ms = rs && rs->jf.started_ms ? rs->jf.started_ms
+						      : bc_clock_unix_ms(),
+		.resumes = rs ? rs->js.runs : 0,
 	};
 	loop(&e);
 	bc_progress_finish(&e.progress);
-	flush_output(&e, now_ms(), 1);
+	/* Every final record so far becomes durable; then, after a stop,
+	 * the unsent rows are written as retry past that commit. */
+	commit(&e, 0);
+	int stopped = e.stop != STOP_NONE && e.stop != STOP_OUTPUT;
+	if (stopped) {
+		e.stopping = 1;
+		drain_unsent(&e, e.stop_detail);
+		commit(&e, 1);
+	}
 
 	char *opts = bc_job_options_json(o);
 	info.options_json = opts;
 	info.ended_ms = bc_clock_unix_ms();
 	info.stopped_because = e.stop != STOP_NONE ? e.stop_detail : NULL;
 	char err[512];
-	int closed = bc_output_close(e.job.output, &info, err, sizeof err);
-	free(opts);
-	if (closed != BC_OK) {
-		fprintf(stderr, "bulkcall: %s\n", err);
-		e.stop = STOP_OUTPUT;
+	int closed = BC_OK;
+	if (e.stop != STOP_OUTPUT) {
+		test_pause_before_summary();
+		closed = bc_output_close(e.job.output, &info, err, sizeof err);
 	}
-	if (!o->quiet)
-		bc_output_print_summary(e.job.output, &info, stderr);
+	free(opts);
+	if (closed != BC_OK)
+		output_failed(&e, err);
 	const uint64_t *counts = bc_output_counts(e.job.output);
+	uint64_t total = 0;
+	for (int i = 0; i < BC_OUTCOME_COUNT; i++)
+		total += counts[i];
 	switch (e.stop) {
 	case STOP_SIGNAL:
 		code = BC_EXIT_INTERRUPTED;
@@ -906,10 +1132,29 @@ int bc_run(const struct bc_job_options *o)
 	case STOP_HALT_FAIL:
 	case STOP_MAX_RUNTIME:
 	case STOP_NONE:
-		code = counts[BC_OUTCOME_OK] == e.ps.done ? BC_EXIT_OK
-							  : BC_EXIT_SOME_NOT_OK;
+		code = counts[BC_OUTCOME_OK] == total ? BC_EXIT_OK
+						      : BC_EXIT_SOME_NOT_OK;
 		break;
 	}
+	if (e.stop != STOP_OUTPUT &&
+	    bc_journal_end(e.jr, e.stop == STOP_NONE, code, err, sizeof err) !=
+		    BC_OK) {
+		output_failed(&e, err);
+		code = BC_EXIT_OUTPUT;
+	}
+	if (e.stop == STOP_OUTPUT)
+		fprintf(stderr,
+			"bulkcall: the output folder is consistent up to its "
+			"last commit: once the cause is fixed, run 'bulkcall "
+			"resume %s' to finish the job\n",
+			e.job.out_dir);
+	else if (!o->quiet)
+		bc_output_print_summary(e.job.output, &info, stderr);
 	teardown(&e);
 	return code;
+}
+
+int bc_run(const struct bc_job_options *o)
+{
+	return bc__run(o, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -27,6 +28,22 @@ void bc_job_options_init(struct bc_job_options *o)
 	o->connect_timeout_s = 10;
 	o->rows_from = 1;
 	o->rows_to = 1;
+}
+
+/* A proxy URL without the password of its user info ("http://u:***@h"):
+ * options are written to files, passwords are not. */
+static void proxy_masked(char *out, size_t len, const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *auth = scheme ? scheme + 3 : url;
+	const char *at = strchr(auth, '@');
+	const char *slash = strchr(auth, '/');
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!at || (slash && slash < at) || !colon) {
+		snprintf(out, len, "%s", url);
+		return;
+	}
+	snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
 static void add_str(cJSON *j, const char *name, const char *v)
@@ -74,9 +91,101 @@ char *bc_job_options_json(const struct bc_job_options *o)
 	cJSON_AddBoolToObject(j, "gzip", o->gzip);
 	add_str(j, "cacert", o->cacert);
 	cJSON_AddBoolToObject(j, "insecure", o->insecure);
-	add_str(j, "proxy", o->proxy);
+	char proxy[2048];
+	if (o->proxy)
+		proxy_masked(proxy, sizeof proxy, o->proxy);
+	add_str(j, "proxy", o->proxy ? proxy : NULL);
 	add_str(j, "template", o->template_path);
 	add_str(j, "profile_file", o->profile_file);
+	char *text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return text;
+}
+
+int bc_job_abspath(const char *path, char *out, size_t len)
+{
+	if (path[0] == '/')
+		return snprintf(out, len, "%s", path) < (int)len ? BC_OK
+								: BC_ETOOBIG;
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof cwd))
+		return BC_EIO;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? BC_OK
+								 : BC_ETOOBIG;
+}
+
+static void cfg_str(cJSON *j, const char *name, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(j, name, v);
+}
+
+/* A path as an absolute one, so resume works from any directory. */
+static void cfg_path(cJSON *j, const char *name, const char *v)
+{
+	char abs[4096];
+	if (v)
+		cJSON_AddStringToObject(
+			j, name,
+			bc_job_abspath(v, abs, sizeof abs) == BC_OK ? abs : v);
+}
+
+char *bc_job_options_config_json(const struct bc_job_options *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	cfg_str(j, "profile", o->profile);
+	cfg_str(j, "base-url", o->base_url);
+	if (o->rate >= 0)
+		cJSON_AddNumberToObject(j, "rate", o->rate);
+	if (o->burst > 0)
+		cJSON_AddNumberToObject(j, "burst", o->burst);
+	cJSON_AddNumberToObject(j, "concurrency", (double)o->concurrency);
+	cJSON_AddNumberToObject(j, "max-attempts", (double)o->max_attempts);
+	char backoff[64];
+	snprintf(backoff, sizeof backoff, "%ld:%ld", o->backoff_min_ms,
+		 o->backoff_max_ms);
+	cJSON_AddStringToObject(j, "backoff", backoff);
+	cJSON_AddNumberToObject(j, "throttle-cooldown", o->throttle_cooldown_s);
+	cfg_str(j, "key", o->key);
+	if (o->key_rate > 0)
+		cJSON_AddNumberToObject(j, "key-rate", o->key_rate);
+	if (o->key_concurrency > 0)
+		cJSON_AddNumberToObject(j, "key-concurrency",
+					(double)o->key_concurrency);
+	cJSON_AddNumberToObject(j, "max-retry-time", o->max_retry_time_s);
+	if (o->halt_fail_pct >= 0)
+		cJSON_AddNumberToObject(j, "halt-fail", o->halt_fail_pct);
+	cJSON_AddNumberToObject(j, "timeout", o->timeout_s);
+	cJSON_AddNumberToObject(j, "connect-timeout", o->connect_timeout_s);
+	if (o->retry_unknown)
+		cJSON_AddBoolToObject(j, "retry-unknown", 1);
+	cfg_str(j, "window", o->window);
+	cfg_str(j, "tz", o->tz);
+	if (o->max_runtime_s > 0)
+		cJSON_AddNumberToObject(j, "max-runtime", o->max_runtime_s);
+	if (o->format != BC_FORMAT_AUTO)
+		cJSON_AddStringToObject(j, "format", bc_format_name(o->format));
+	if (o->results_format != BC_FORMAT_AUTO)
+		cJSON_AddStringToObject(j, "results-format",
+					bc_format_name(o->results_format));
+	if (o->gzip)
+		cJSON_AddBoolToObject(j, "gzip", 1);
+	cfg_path(j, "cacert", o->cacert);
+	if (o->insecure)
+		cJSON_AddBoolToObject(j, "insecure", 1);
+	/* A proxy password is not kept: give --proxy again to resume. */
+	char proxy[2048];
+	if (o->proxy) {
+		proxy_masked(proxy, sizeof proxy, o->proxy);
+		if (strcmp(proxy, o->proxy) == 0)
+			cfg_str(j, "proxy", o->proxy);
+	}
+	cfg_path(j, "template", o->template_path);
+	cfg_path(j, "profile-file", o->profile_file);
 	char *text = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	return text;
@@ -111,8 +220,9 @@ void bc_job_release(struct bc_job *job)
 	memset(job, 0, sizeof *job);
 }
 
-int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
-		 int need_credentials, int want_output, int check)
+static int setup(struct bc_job *job, const struct bc_job_options *o,
+		 int need_credentials, int want_output, int check,
+		 const uint64_t *resume_len)
 {
 	char err[512];
 	memset(job, 0, sizeof *job);
@@ -166,6 +276,7 @@ int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
 		.header_len = header_len,
 		.cols = bc_reader_columns(job->reader),
 		.key_columns = job->profile->key_columns,
+		.resume_len = resume_len,
 	};
 	result = bc_output_open(&job->output, &oo, err, sizeof err);
 	if (result) {
@@ -173,4 +284,16 @@ int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
 		return result == BC_EEXISTS ? BC_EXIT_USAGE : BC_EXIT_OUTPUT;
 	}
 	return BC_EXIT_OK;
+}
+
+int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
+		 int need_credentials, int want_output, int check)
+{
+	return setup(job, o, need_credentials, want_output, check, NULL);
+}
+
+int bc_job_setup_resume(struct bc_job *job, const struct bc_job_options *o,
+			const uint64_t *len)
+{
+	return setup(job, o, 1, 1, 0, len);
 }

@@ -5,6 +5,7 @@
 #define BC_RUN_JOB_SETUP_H
 
 #include "bulkcall/job.h"
+#include "bulkcall/journal.h"
 #include "bulkcall/output.h"
 #include "bulkcall/profile.h"
 #include "bulkcall/reader.h"
@@ -22,6 +23,29 @@ struct bc_job {
 /* Returns BC_EXIT_OK, or the exit code after printing why. */
 int bc_job_setup(struct bc_job *job, const struct bc_job_options *o,
 		 int need_credentials, int want_output, int check);
+/* The same for `resume`: the output folder exists; its files are cut back
+ * to len[] (enum bc_out_file order) and written on from there. */
+int bc_job_setup_resume(struct bc_job *job, const struct bc_job_options *o,
+			const uint64_t *len);
 void bc_job_release(struct bc_job *job);
+
+/* The options as a -c config object (long option names, values as the
+ * command line writes them; defaults and per-invocation settings left out;
+ * file paths made absolute): job.json keeps it so `resume` runs with the
+ * same options. Caller frees with free(). */
+char *bc_job_options_config_json(const struct bc_job_options *o);
+
+/* path made absolute against the current directory (not resolved). */
+int bc_job_abspath(const char *path, char *out, size_t len);
+
+/* What resume found in the folder, for the engine. */
+struct bc_resume {
+	struct bc_jobfile jf;
+	struct bc_journal_state js;
+	int lock_fd; /* bc_journal_lock's, held for the whole job */
+};
+
+/* The engine: a new job (rs NULL) or a resumed one. */
+int bc__run(const struct bc_job_options *o, const struct bc_resume *rs);
 
 #endif
