@@ -105,7 +105,20 @@ void bc_help_print(const char *command)
 		printf("      --rows A-B            which data rows (1-based)\n");
 	} else if (strcmp(command, "resume") == 0) {
 		printf("usage: bulkcall resume OUTDIR [options]\n\n"
-		       "Continues an interrupted or crashed run from its output folder.\n");
+		       "Continues an interrupted, stopped or crashed run from its output\n"
+		       "folder, with the options in OUTDIR/job.json; a flag given here\n"
+		       "overrides one of them (e.g. a lower --rate).\n\n"
+		       "  - refuses (exit 2) if the input changed (size or CRC-32), came\n"
+		       "    from stdin, or another bulkcall works in OUTDIR;\n"
+		       "  - cuts the output files back to the journal's last commit, so a\n"
+		       "    torn line is dropped and redone, never duplicated;\n"
+		       "  - skips rows already final; rows a stop left unsent (Ctrl-C,\n"
+		       "    --max-runtime, a fatal answer, --halt-fail) are sent now;\n"
+		       "  - a row of a non-idempotent profile (iovox.initiateCall) that\n"
+		       "    was in flight at a crash becomes 'unknown', never a second call;\n"
+		       "    idempotent profiles send it again;\n"
+		       "  - a finished job: says so and exits with its status.\n\n");
+		fputs(run_opts, stdout);
 	} else if (strcmp(command, "profiles") == 0) {
 		printf("usage: bulkcall profiles [NAME]\n\n"
 		       "Lists the profiles, or one profile's columns, types and rules.\n");
