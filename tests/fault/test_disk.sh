@@ -15,6 +15,10 @@ if ! cc -shared -fPIC -O2 -o "$SHIM" "$(dirname "$0")/diskfault.c" -ldl 2>"$T_TM
 	exit 1
 fi
 "$GEN" 10000 21 >"$T_TMP/c.csv"
+# A sanitizer build wants its runtime first in the preload list; its
+# interceptors then reach the shim through RTLD_NEXT.
+asan_rt=$(ldd "$BULKCALL" 2>/dev/null | awk '/libasan/ { print $3 }')
+[ -n "$asan_rt" ] && SHIM="$asan_rt:$SHIM"
 
 # faulty NAME BUDGET ERRNO SYNC PATH_SUFFIX [ARGS...]: a run whose writes
 # under OUTDIR/PATH_SUFFIX fail after BUDGET bytes; then resume without
