@@ -30,6 +30,7 @@ struct bc_job_options {
 	double rate; /* < 0: the profile's default */
 	double burst; /* <= 0: one second of rate */
 	long concurrency;
+	long net_threads; /* transport worker threads; < 0: automatic */
 	long max_attempts;
 	long backoff_min_ms, backoff_max_ms;
 	double throttle_cooldown_s;

@@ -1,5 +1,6 @@
-/* HTTP transport: thousands of requests in flight from one event loop
- * (libcurl's multi interface; no curl type leaks through this header).
+/* HTTP transport: thousands of requests in flight on libcurl's multi
+ * interface, driven by the caller's loop or by worker threads (no curl type
+ * leaks through this header).
  * Invariants:
  *  - every transfer accepted by bc_transport_submit() comes back from
  *    bc_transport_next_done() exactly once: answered, failed, or abandoned
@@ -7,7 +8,9 @@
  *  - at most max_in_flight transfers are in flight; submit refuses more, it
  *    never queues (the scheduler owns the queue);
  *  - no header value, URL or method containing CR, LF or NUL is ever sent;
- *  - one thread owns a transport: every call comes from that thread.
+ *  - one thread owns a transport: every call comes from that thread (with
+ *    worker threads, the workers only drive libcurl; they never call back
+ *    into the caller).
  * Design and measurements: docs/transport.md. */
 #ifndef BULKCALL_TRANSPORT_H
 #define BULKCALL_TRANSPORT_H
@@ -48,6 +51,11 @@ struct bc_transport_options {
 	 * dies without an answer; the server may have acted on the first
 	 * copy.) Such a transfer ends as BC_NET_MAYBE_SENT instead. */
 	int no_resend;
+	/* 0: the caller's bc_transport_poll() drives libcurl. N > 0: N worker
+	 * threads, each with its own epoll set and share of the multi
+	 * handles, drive it; submit and next_done hand transfers over through
+	 * locked queues, and poll waits for finished ones. EPOLL loop only. */
+	unsigned threads;
 };
 
 enum bc_net_result {

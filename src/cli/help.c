@@ -53,6 +53,8 @@ static const char run_opts[] =
 	"                            (default: the profile's)\n"
 	"      --burst B             token bucket size (default: 1 s of rate)\n"
 	"      --concurrency N       requests in flight at most (default 100)\n"
+	"      --net-threads N       threads driving the connections; 0 = the main\n"
+	"                            loop does (default 2)\n"
 	"      --max-attempts N      tries per row for retryable failures (default 5)\n"
 	"      --backoff MIN_MS:MAX_MS   exponential backoff, full jitter (500:60000)\n"
 	"      --throttle-cooldown S pause after a throttle without Retry-After (60)\n"

@@ -51,7 +51,8 @@ enum opt_id {
 	OPT_TEMPLATE,
 	OPT_PROFILE_FILE,
 	OPT_ROWS,
-	OPT_MAX = OPT_ROWS + 1
+	OPT_NET_THREADS,
+	OPT_MAX = OPT_NET_THREADS + 1
 };
 
 static const struct option long_options[] = {
@@ -90,6 +91,7 @@ static const struct option long_options[] = {
 	{ "template", required_argument, NULL, OPT_TEMPLATE },
 	{ "profile-file", required_argument, NULL, OPT_PROFILE_FILE },
 	{ "rows", required_argument, NULL, OPT_ROWS },
+	{ "net-threads", required_argument, NULL, OPT_NET_THREADS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -188,6 +190,12 @@ static int apply(struct bc_cli *cli, int id, const char *name, const char *v)
 	case OPT_RATE: return parse_double(name, v, 0, &o->rate);
 	case OPT_BURST: return parse_double(name, v, 1, &o->burst);
 	case OPT_CONCURRENCY: return parse_long(name, v, 1, &o->concurrency);
+	case OPT_NET_THREADS: {
+		int r = parse_long(name, v, 0, &o->net_threads);
+		if (!r && o->net_threads > 64)
+			return usage_error(name, "'%s' must be 0 to 64", v);
+		return r;
+	}
 	case OPT_MAX_ATTEMPTS: return parse_long(name, v, 1, &o->max_attempts);
 	case OPT_BACKOFF: {
 		char *end;

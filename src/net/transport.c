@@ -1,15 +1,20 @@
 /* HTTP transport over libcurl's multi interface (include/bulkcall/transport.h).
  * Owns the easy-handle pool, K multi handles of ~conns_per_multi transfers
- * each, one epoll set that drives them all, and the per-run header lists.
+ * each, the loops (an epoll set each) that drive them — in the caller's
+ * thread or in worker threads — and the per-run header lists.
  * The only file of the project that includes curl/curl.h; it knows nothing
  * of rows, profiles or the scheduler. Design: docs/transport.md. */
-#define _GNU_SOURCE /* epoll */
+#define _GNU_SOURCE /* epoll, eventfd */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -28,6 +33,9 @@
 #define DEF_MAX_BODY (1024u * 1024u)
 #define DEF_CONNS_PER_MULTI 100u
 #define DEF_MAX_IN_FLIGHT 100u
+#define MAX_THREADS 64u
+/* A worker with nothing due still looks at its wake-up queue this often. */
+#define WORKER_IDLE_MS 1000
 /* A body buffer that grew past this is freed when its handle is recycled,
  * so 10,000 idle handles never pin 10,000 large buffers. */
 #define BODY_KEEP_CAP (64u * 1024u)
@@ -37,14 +45,16 @@
  * them: it waits at most this long on each in turn (bench comparison only). */
 #define POLL_SLICE_MS 1
 
+/* Kept by the owning (caller's) thread; a worker never reads it. */
 enum xstate {
 	X_FREE,   /* on the free list */
-	X_FLIGHT, /* added to a multi handle */
+	X_FLIGHT, /* submitted: in a multi handle, or on its way to one */
 	X_DONE,   /* finished, on the done queue */
 	X_TAKEN   /* handed out by next_done; recycled on the next call */
 };
 
 struct tmulti;
+struct tloop;
 
 /* One header list as sent: the per-run headers, Content-Type, "Expect:".
  * Shared by every transfer submitted with the same content type under the
@@ -57,11 +67,16 @@ struct hdrlist {
 	struct curl_slist *slist;
 };
 
+/* A transfer. Between submit and its done record a worker thread owns
+ * everything the loop touches (m, the active links, the callbacks' fields,
+ * done); the hand-over queues' locks order the two threads' accesses. */
 struct xfer {
 	CURL *easy;          /* created on first use, reused for good */
-	struct tmulti *m;    /* while in flight */
+	struct tloop *loop;  /* submitted to (owner's field) */
+	struct tmulti *m;    /* while in a multi handle (loop's field) */
+	struct xfer *aprev, *anext; /* the loop's active list */
 	struct hdrlist *hdrs;
-	struct xfer *next;   /* free list or done queue */
+	struct xfer *next;   /* free list, inbox, finished or done queue */
 	uint64_t tag;
 	enum xstate state;
 	int prereq;          /* a request was about to go out (see classify) */
@@ -75,7 +90,7 @@ struct xfer {
 
 struct tmulti {
 	CURLM *multi;
-	struct bc_transport *t;
+	struct tloop *loop;
 	size_t in_flight;
 	int64_t due_ms; /* libcurl's timer for this handle, -1: none */
 };
@@ -91,6 +106,28 @@ struct tsock {
 	struct tsock *next;
 };
 
+/* One epoll set and the multi handles it drives. With threads == 0 there
+ * is one, driven by bc_transport_poll(); otherwise one per worker thread,
+ * which alone touches everything but the inbox and the owner's counter. */
+struct tloop {
+	struct bc_transport *t;
+	int epfd;
+	struct tmulti *multis;
+	size_t nmulti;
+	struct tsock *sock_free, *sock_grave;
+	struct xfer *active;     /* in one of this loop's multi handles */
+	struct xfer *fin_head, *fin_tail; /* finished, not yet published */
+	size_t submitted;        /* owner: in flight on this loop */
+
+	/* worker threads only */
+	pthread_t thread;
+	int started;
+	int wake_fd;             /* eventfd in epfd: inbox, stop, abort */
+	pthread_mutex_t lock;    /* inbox, stop, abort */
+	struct xfer *inbox_head, *inbox_tail;
+	int stop, abort;
+};
+
 struct bc_transport {
 	long timeout_ms, connect_timeout_ms;
 	char *cacert, *proxy;
@@ -99,11 +136,21 @@ struct bc_transport {
 	size_t max_body;
 	enum bc_transport_loop loop;
 
-	int epfd;
-	struct tmulti *multis;
-	size_t nmulti;
+	struct tloop *loops;
+	size_t nloops;
+	unsigned threads;
 	size_t poll_rr; /* BC_LOOP_POLL: whose turn to block */
 	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	int share_locks_ready;
+
+	/* Workers publish finished transfers here; the owner collects them
+	 * onto its done queue. main_wake (eventfd) is written when the list
+	 * goes from empty to not. */
+	pthread_mutex_t pub_lock;
+	int pub_ready;
+	struct xfer *pub_head, *pub_tail;
+	int main_wake;
 
 	struct xfer *xfers;
 	size_t nxfers;
@@ -112,9 +159,6 @@ struct bc_transport {
 	size_t ndone;
 	struct xfer *taken;
 	size_t in_flight;
-
-	struct tsock *sock_free;
-	struct tsock *sock_grave;
 
 	/* per-run headers, "Name: value" (or "Name;" for an empty value) */
 	char **hdr_lines;
@@ -430,21 +474,21 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip,
 	return CURL_PREREQFUNC_OK;
 }
 
-static void sock_release(struct bc_transport *t, struct tsock *s)
+static void sock_release(struct tloop *l, struct tsock *s)
 {
 	s->fd = CURL_SOCKET_BAD;
-	s->next = t->sock_grave;
-	t->sock_grave = s;
+	s->next = l->sock_grave;
+	l->sock_grave = s;
 }
 
 /* Once an epoll batch is over, removed sockets can be reused. */
-static void bury(struct bc_transport *t)
+static void bury(struct tloop *l)
 {
-	while (t->sock_grave) {
-		struct tsock *s = t->sock_grave;
-		t->sock_grave = s->next;
-		s->next = t->sock_free;
-		t->sock_free = s;
+	while (l->sock_grave) {
+		struct tsock *s = l->sock_grave;
+		l->sock_grave = s->next;
+		s->next = l->sock_free;
+		l->sock_free = s;
 	}
 }
 
@@ -453,14 +497,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 {
 	(void)easy;
 	struct tmulti *m = userp;
-	struct bc_transport *t = m->t;
+	struct tloop *l = m->loop;
 	struct tsock *s = socketp;
 
 	if (what == CURL_POLL_REMOVE) {
 		if (s) {
-			epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 			curl_multi_assign(m->multi, fd, NULL);
-			sock_release(t, s);
+			sock_release(l, s);
 		}
 		return 0;
 	}
@@ -473,24 +517,24 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 	struct epoll_event e = { .events = ev };
 
 	if (!s) {
-		if ((s = t->sock_free))
-			t->sock_free = s->next;
+		if ((s = l->sock_free))
+			l->sock_free = s->next;
 		else if (!(s = malloc(sizeof(*s))))
 			return -1;
 		s->fd = fd;
 		s->m = m;
 		s->events = ev;
 		e.data.ptr = s;
-		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &e) &&
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &e) &&
 		    (errno != EEXIST ||
-		     epoll_ctl(t->epfd, EPOLL_CTL_MOD, fd, &e))) {
-			sock_release(t, s);
+		     epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e))) {
+			sock_release(l, s);
 			return -1;
 		}
 		curl_multi_assign(m->multi, fd, s);
 	} else if (s->events != ev) {
 		e.data.ptr = s;
-		if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, fd, &e))
+		if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e))
 			return -1;
 		s->events = ev;
 	}
@@ -541,6 +585,7 @@ static enum bc_net_result classify(CURLcode code, int too_big, int prereq)
 	return prereq ? BC_NET_MAYBE_SENT : BC_NET_NOT_SENT;
 }
 
+/* Owner: a finished transfer joins the done queue. */
 static void push_done(struct bc_transport *t, struct xfer *x)
 {
 	x->state = X_DONE;
@@ -551,12 +596,37 @@ static void push_done(struct bc_transport *t, struct xfer *x)
 		t->done_head = x;
 	t->done_tail = x;
 	t->ndone++;
+	t->in_flight--;
+	x->loop->submitted--;
 }
 
-/* Fills x's done record from its easy handle, already out of its multi. */
-static void finish(struct bc_transport *t, struct xfer *x, CURLcode code,
+static void active_link(struct tloop *l, struct xfer *x)
+{
+	x->aprev = NULL;
+	x->anext = l->active;
+	if (l->active)
+		l->active->aprev = x;
+	l->active = x;
+}
+
+static void active_unlink(struct tloop *l, struct xfer *x)
+{
+	if (x->aprev)
+		x->aprev->anext = x->anext;
+	else
+		l->active = x->anext;
+	if (x->anext)
+		x->anext->aprev = x->aprev;
+	x->aprev = x->anext = NULL;
+}
+
+/* Loop: fills x's done record from its easy handle, already out of its
+ * multi (or never added), and hands it on: straight to the done queue in
+ * the caller's thread, to the finished list of a worker's batch otherwise. */
+static void finish(struct tloop *l, struct xfer *x, CURLcode code,
 		   const char *why)
 {
+	struct bc_transport *t = l->t;
 	struct bc_transfer_done *d = &x->done;
 	CURL *e = x->easy;
 	long status = 0;
@@ -592,13 +662,24 @@ static void finish(struct bc_transport *t, struct xfer *x, CURLcode code,
 				 curl_easy_strerror(code));
 	}
 
-	x->m->in_flight--;
-	x->m = NULL;
-	t->in_flight--;
-	push_done(t, x);
+	if (x->m) {
+		x->m->in_flight--;
+		x->m = NULL;
+		active_unlink(l, x);
+	}
+	if (!t->threads) {
+		push_done(t, x);
+		return;
+	}
+	x->next = NULL;
+	if (l->fin_tail)
+		l->fin_tail->next = x;
+	else
+		l->fin_head = x;
+	l->fin_tail = x;
 }
 
-static void read_info(struct bc_transport *t, struct tmulti *m)
+static void read_info(struct tloop *l, struct tmulti *m)
 {
 	CURLMsg *msg;
 	int left;
@@ -611,7 +692,7 @@ static void read_info(struct bc_transport *t, struct tmulti *m)
 		curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
 		struct xfer *x = (struct xfer *)(void *)priv;
 		curl_multi_remove_handle(m->multi, e);
-		finish(t, x, code, NULL);
+		finish(l, x, code, NULL);
 	}
 }
 
@@ -674,10 +755,9 @@ static int easy_setup(struct bc_transport *t, struct xfer *x)
 	return c == CURLE_OK ? BC_OK : BC_ENOMEM;
 }
 
-static int multi_setup(struct bc_transport *t, struct tmulti *m,
-		       long maxconnects)
+static int multi_setup(struct tloop *l, struct tmulti *m, long maxconnects)
 {
-	m->t = t;
+	m->loop = l;
 	m->due_ms = -1;
 	if (!(m->multi = curl_multi_init()))
 		return BC_ENOMEM;
@@ -691,7 +771,7 @@ static int multi_setup(struct bc_transport *t, struct tmulti *m,
 	MSET(CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 	MSET(CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
 	MSET(CURLMOPT_MAXCONNECTS, maxconnects);
-	if (t->loop == BC_LOOP_EPOLL) {
+	if (l->t->loop == BC_LOOP_EPOLL) {
 		MSET(CURLMOPT_SOCKETFUNCTION, on_socket);
 		MSET(CURLMOPT_SOCKETDATA, (void *)m);
 		MSET(CURLMOPT_TIMERFUNCTION, on_timer);
@@ -711,6 +791,94 @@ static char *dup_opt(const char *s, int *err)
 	return d;
 }
 
+/* The share handle is used from every worker: libcurl asks for its locks. */
+static void share_lock(CURL *e, curl_lock_data data, curl_lock_access acc,
+		       void *ud)
+{
+	(void)e;
+	(void)acc;
+	struct bc_transport *t = ud;
+	pthread_mutex_lock(&t->share_locks[data]);
+}
+
+static void share_unlock(CURL *e, curl_lock_data data, void *ud)
+{
+	(void)e;
+	struct bc_transport *t = ud;
+	pthread_mutex_unlock(&t->share_locks[data]);
+}
+
+static int share_setup(struct bc_transport *t)
+{
+	if (!(t->share = curl_share_init()))
+		return BC_ENOMEM;
+	if (t->threads) {
+		for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+			pthread_mutex_init(&t->share_locks[i], NULL);
+		t->share_locks_ready = 1;
+		if (curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock) ||
+		    curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC,
+				      share_unlock) ||
+		    curl_share_setopt(t->share, CURLSHOPT_USERDATA, (void *)t))
+			return BC_ENOMEM;
+	}
+	if (curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+	    curl_share_setopt(t->share, CURLSHOPT_SHARE,
+			      CURL_LOCK_DATA_SSL_SESSION))
+		return BC_ENOMEM;
+	return BC_OK;
+}
+
+static void *worker_main(void *arg);
+
+/* Loop i of n gets its share of the nmulti multi handles (at least one). */
+static int loop_setup(struct bc_transport *t, struct tloop *l, size_t nmulti,
+		      long maxconnects, char *err, size_t errlen)
+{
+	l->t = t;
+	l->epfd = -1;
+	l->wake_fd = -1;
+	if (t->loop == BC_LOOP_EPOLL &&
+	    (l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		set_err(err, errlen, "epoll_create1: %s", strerror(errno));
+		return BC_EIO;
+	}
+	if (!(l->multis = calloc(nmulti, sizeof(*l->multis)))) {
+		set_err(err, errlen, "out of memory");
+		return BC_ENOMEM;
+	}
+	for (; l->nmulti < nmulti; l->nmulti++) {
+		if (multi_setup(l, &l->multis[l->nmulti], maxconnects)) {
+			set_err(err, errlen, "cannot create a libcurl multi handle");
+			return BC_ENOMEM;
+		}
+	}
+	if (!t->threads)
+		return BC_OK;
+	pthread_mutex_init(&l->lock, NULL);
+	/* epoll data NULL marks the wake-up descriptor (sockets carry theirs) */
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+	if ((l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake_fd, &e)) {
+		set_err(err, errlen, "eventfd: %s", strerror(errno));
+		return BC_EIO;
+	}
+	/* Signals (Ctrl-C) belong to the caller's thread, whose poll they
+	 * interrupt: the workers block them all. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&l->thread, NULL, worker_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		set_err(err, errlen, "cannot start a transport thread: %s",
+			strerror(r));
+		return BC_ENOMEM;
+	}
+	l->started = 1;
+	return BC_OK;
+}
+
 int bc_transport_new(struct bc_transport **out,
 		     const struct bc_transport_options *o, char *err,
 		     size_t errlen)
@@ -726,7 +894,7 @@ int bc_transport_new(struct bc_transport **out,
 		set_err(err, errlen, "out of memory");
 		return BC_ENOMEM;
 	}
-	t->epfd = -1;
+	t->main_wake = -1;
 	t->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEF_TIMEOUT_MS;
 	t->connect_timeout_ms = o->connect_timeout_ms > 0
 					? o->connect_timeout_ms
@@ -735,10 +903,17 @@ int bc_transport_new(struct bc_transport **out,
 	t->insecure = o->insecure;
 	t->no_resend = o->no_resend;
 	t->loop = o->loop;
+	t->threads = o->threads;
 	t->cacert = dup_opt(o->cacert, &result);
 	t->proxy = dup_opt(o->proxy, &result);
 	if (result) {
 		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	if (t->threads && (t->loop != BC_LOOP_EPOLL || t->threads > MAX_THREADS)) {
+		set_err(err, errlen, "transport threads: 1 to %u, epoll loop only",
+			MAX_THREADS);
+		result = BC_EINVAL;
 		goto out;
 	}
 
@@ -783,22 +958,19 @@ int bc_transport_new(struct bc_transport **out,
 	t->global_init = 1;
 
 	/* One DNS cache and one TLS session cache for all multi handles; the
-	 * connection pools stay per handle (that is the point of K handles).
-	 * Single thread: no lock callbacks. */
-	if (!(t->share = curl_share_init()) ||
-	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
-	    curl_share_setopt(t->share, CURLSHOPT_SHARE,
-			      CURL_LOCK_DATA_SSL_SESSION)) {
+	 * connection pools stay per handle (that is the point of K handles). */
+	if ((result = share_setup(t))) {
 		set_err(err, errlen, "cannot create a libcurl share handle");
-		result = BC_ENOMEM;
 		goto out;
 	}
-
-	if (t->loop == BC_LOOP_EPOLL &&
-	    (t->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
-		set_err(err, errlen, "epoll_create1: %s", strerror(errno));
-		result = BC_EIO;
-		goto out;
+	if (t->threads) {
+		pthread_mutex_init(&t->pub_lock, NULL);
+		t->pub_ready = 1;
+		if ((t->main_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+			set_err(err, errlen, "eventfd: %s", strerror(errno));
+			result = BC_EIO;
+			goto out;
+		}
 	}
 
 	size_t max = o->max_in_flight ? o->max_in_flight : DEF_MAX_IN_FLIGHT;
@@ -806,32 +978,36 @@ int bc_transport_new(struct bc_transport **out,
 					: DEF_CONNS_PER_MULTI;
 	if (per > max)
 		per = max;
-	t->nmulti = (max + per - 1) / per;
+	size_t nmulti = (max + per - 1) / per;
+	t->nloops = t->threads ? t->threads : 1;
+	if (nmulti < t->nloops)
+		nmulti = t->nloops;
 	/* Least-loaded placement keeps every handle at or under
 	 * ceil(max / nmulti); keep that many idle connections and a margin. */
-	size_t each = (max + t->nmulti - 1) / t->nmulti;
+	size_t each = (max + nmulti - 1) / nmulti;
 	long maxconnects = (long)(each + each / 4 + 4);
 	/* One spare record: the one handed out by next_done stays readable
 	 * while a full window is in flight again. */
 	t->nxfers = max + 1;
-	t->multis = calloc(t->nmulti, sizeof(*t->multis));
+	t->loops = calloc(t->nloops, sizeof(*t->loops));
 	t->xfers = calloc(t->nxfers, sizeof(*t->xfers));
-	if (!t->multis || !t->xfers) {
+	if (!t->loops || !t->xfers) {
 		set_err(err, errlen, "out of memory");
 		result = BC_ENOMEM;
 		goto out;
-	}
-	for (size_t i = 0; i < t->nmulti; i++) {
-		if ((result = multi_setup(t, &t->multis[i], maxconnects))) {
-			set_err(err, errlen, "cannot create a libcurl multi handle");
-			goto out;
-		}
 	}
 	for (size_t i = t->nxfers; i-- > 0;) {
 		struct xfer *x = &t->xfers[i];
 		bc_buf_init(&x->body, t->max_body);
 		x->next = t->free_list;
 		t->free_list = x;
+	}
+	for (size_t i = 0; i < t->nloops; i++) {
+		size_t share = nmulti / t->nloops + (i < nmulti % t->nloops);
+		result = loop_setup(t, &t->loops[i], share, maxconnects, err,
+				    errlen);
+		if (result)
+			goto out;
 	}
 
 out:
@@ -843,42 +1019,81 @@ out:
 	return BC_OK;
 }
 
+static void wake(int fd)
+{
+	uint64_t one = 1;
+	/* EAGAIN: the counter is already set, which is all a wake-up needs. */
+	while (write(fd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+}
+
+static void drain_wake(int fd)
+{
+	uint64_t v;
+	while (read(fd, &v, sizeof v) < 0 && errno == EINTR)
+		;
+}
+
+static void loop_release(struct tloop *l)
+{
+	if (l->started) {
+		pthread_mutex_lock(&l->lock);
+		l->stop = 1;
+		pthread_mutex_unlock(&l->lock);
+		wake(l->wake_fd);
+		pthread_join(l->thread, NULL);
+	}
+	/* Joined (or never started): everything is the caller's now. */
+	for (struct xfer *x = l->active; x; x = x->anext)
+		curl_multi_remove_handle(x->m->multi, x->easy);
+	for (size_t i = 0; l->multis && i < l->nmulti; i++)
+		if (l->multis[i].multi)
+			curl_multi_cleanup(l->multis[i].multi);
+	free(l->multis);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);
+	if (l->t->threads)
+		pthread_mutex_destroy(&l->lock);
+	bury(l);
+	for (struct tsock *s = l->sock_free, *n; s; s = n) {
+		n = s->next;
+		free(s);
+	}
+}
+
 void bc_transport_free(struct bc_transport *t)
 {
 	if (!t)
 		return;
+	for (size_t i = 0; t->loops && i < t->nloops; i++)
+		if (t->loops[i].t)
+			loop_release(&t->loops[i]);
 	for (size_t i = 0; t->xfers && i < t->nxfers; i++) {
 		struct xfer *x = &t->xfers[i];
-		if (x->state == X_FLIGHT)
-			curl_multi_remove_handle(x->m->multi, x->easy);
 		if (x->easy)
 			curl_easy_cleanup(x->easy);
 		hdrlist_unref(x->hdrs);
 		bc_buf_release(&x->body);
 	}
-	for (size_t i = 0; t->multis && i < t->nmulti; i++)
-		if (t->multis[i].multi)
-			curl_multi_cleanup(t->multis[i].multi);
 	if (t->share)
 		curl_share_cleanup(t->share);
+	if (t->share_locks_ready)
+		for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+			pthread_mutex_destroy(&t->share_locks[i]);
+	if (t->pub_ready)
+		pthread_mutex_destroy(&t->pub_lock);
+	if (t->main_wake >= 0)
+		close(t->main_wake);
 	if (t->global_init)
 		curl_global_cleanup();
-	if (t->epfd >= 0)
-		close(t->epfd);
-	for (struct tsock *s = t->sock_free, *n; s; s = n) {
-		n = s->next;
-		free(s);
-	}
-	for (struct tsock *s = t->sock_grave, *n; s; s = n) {
-		n = s->next;
-		free(s);
-	}
 	hdr_cache_clear(t);
 	for (size_t i = 0; i < t->nhdr; i++)
 		free(t->hdr_lines[i]);
 	free(t->hdr_lines);
 	free(t->xfers);
-	free(t->multis);
+	free(t->loops);
 	free(t->cacert);
 	free(t->proxy);
 	free(t);
@@ -909,16 +1124,39 @@ static int set_method(CURL *e, const char *method, const char *body,
 	return c ? BC_ENOMEM : BC_OK;
 }
 
-static struct tmulti *least_loaded(struct bc_transport *t)
+static struct tmulti *least_loaded(struct tloop *l)
 {
 	/* A finished transfer leaves an idle connection in its handle's pool
 	 * and lowers that handle's count, so the least-loaded handle is also
 	 * the one most likely to hold an idle connection: placement stays
 	 * sticky in steady state without tracking connections. */
-	struct tmulti *best = &t->multis[0];
-	for (size_t i = 1; i < t->nmulti && best->in_flight; i++)
-		if (t->multis[i].in_flight < best->in_flight)
-			best = &t->multis[i];
+	struct tmulti *best = &l->multis[0];
+	for (size_t i = 1; i < l->nmulti && best->in_flight; i++)
+		if (l->multis[i].in_flight < best->in_flight)
+			best = &l->multis[i];
+	return best;
+}
+
+/* Loop: into the least-loaded multi handle. */
+static CURLMcode loop_add(struct tloop *l, struct xfer *x)
+{
+	struct tmulti *m = least_loaded(l);
+	CURLMcode c = curl_multi_add_handle(m->multi, x->easy);
+	if (c)
+		return c;
+	x->m = m;
+	m->in_flight++;
+	active_link(l, x);
+	return CURLM_OK;
+}
+
+/* Owner: the loop with the fewest transfers of ours. */
+static struct tloop *loop_for_submit(struct bc_transport *t)
+{
+	struct tloop *best = &t->loops[0];
+	for (size_t i = 1; i < t->nloops && best->submitted; i++)
+		if (t->loops[i].submitted < best->submitted)
+			best = &t->loops[i];
 	return best;
 }
 
@@ -956,54 +1194,105 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist))
 		return BC_ENOMEM;
 
-	struct tmulti *m = least_loaded(t);
+	struct tloop *l = loop_for_submit(t);
 	x->tag = tag;
 	x->prereq = 0;
 	x->no_resend = t->no_resend;
 	x->too_big = 0;
 	x->retry_after[0] = '\0';
 	x->errbuf[0] = '\0';
-	if (curl_multi_add_handle(m->multi, e))
+	x->m = NULL;
+	if (!t->threads && loop_add(l, x))
 		return BC_ENOMEM;
 	t->free_list = x->next;
 	x->next = NULL;
 	h->refs++;
 	x->hdrs = h;
-	x->m = m;
+	x->loop = l;
 	x->state = X_FLIGHT;
-	m->in_flight++;
+	l->submitted++;
 	t->in_flight++;
+	if (t->threads) {
+		/* The worker adds it to a multi handle; from here on the
+		 * transfer is the worker's until it is published back. */
+		pthread_mutex_lock(&l->lock);
+		int was_empty = !l->inbox_head;
+		if (l->inbox_tail)
+			l->inbox_tail->next = x;
+		else
+			l->inbox_head = x;
+		l->inbox_tail = x;
+		pthread_mutex_unlock(&l->lock);
+		if (was_empty)
+			wake(l->wake_fd);
+	}
 	return BC_OK;
 }
 
 /* ---- the loop ---------------------------------------------------------- */
 
-static void run_timers(struct bc_transport *t, int64_t now, int64_t *next)
+static void run_timers(struct tloop *l, int64_t now, int64_t *next)
 {
 	int running;
 	*next = -1;
-	for (size_t i = 0; i < t->nmulti; i++) {
-		struct tmulti *m = &t->multis[i];
+	for (size_t i = 0; i < l->nmulti; i++) {
+		struct tmulti *m = &l->multis[i];
 		if (m->due_ms >= 0 && m->due_ms <= now) {
 			m->due_ms = -1; /* the call below may set it again */
 			curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT,
 						 0, &running);
-			read_info(t, m);
+			read_info(l, m);
 		}
 		if (m->due_ms >= 0 && (*next < 0 || m->due_ms < *next))
 			*next = m->due_ms;
 	}
 }
 
+/* Runs libcurl for one batch of epoll events. */
+static void socket_events(struct tloop *l, const struct epoll_event *ev,
+			  int n)
+{
+	int running;
+	for (int i = 0; i < n; i++) {
+		struct tsock *s = ev[i].data.ptr;
+		if (s->fd == CURL_SOCKET_BAD)
+			continue; /* removed earlier in this batch */
+		int flags = 0;
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+			flags |= CURL_CSELECT_IN;
+		if (ev[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (ev[i].events & EPOLLERR)
+			flags |= CURL_CSELECT_ERR;
+		struct tmulti *m = s->m;
+		curl_multi_socket_action(m->multi, s->fd, flags, &running);
+		read_info(l, m);
+	}
+	bury(l);
+}
+
+/* Abandons every transfer of the loop: removed from its multi handle, it
+ * comes back as MAYBE_SENT or NOT_SENT (see classify). */
+static void loop_abort(struct tloop *l)
+{
+	while (l->active) {
+		struct xfer *x = l->active;
+		curl_multi_remove_handle(x->m->multi, x->easy);
+		finish(l, x, CURLE_ABORTED_BY_CALLBACK,
+		       "abandoned: interrupted while in flight");
+	}
+	bury(l); /* sockets closed above; no epoll batch is running */
+}
+
 static int poll_epoll(struct bc_transport *t, int timeout_ms)
 {
+	struct tloop *l = &t->loops[0];
 	struct epoll_event ev[EPOLL_BATCH];
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	int running;
 
 	for (;;) {
 		int64_t now = now_ms(), next;
-		run_timers(t, now, &next);
+		run_timers(l, now, &next);
 		/* Even when timers finished something, look at the sockets once
 		 * (without waiting): returning straight away would let the
 		 * timer-driven transfers starve the socket-driven ones. */
@@ -1012,33 +1301,17 @@ static int poll_epoll(struct bc_transport *t, int timeout_ms)
 			wait = next - now;
 		if (wait < 0)
 			wait = 0;
-		int n = epoll_wait(t->epfd, ev, EPOLL_BATCH, (int)wait);
+		int n = epoll_wait(l->epfd, ev, EPOLL_BATCH, (int)wait);
 		if (n < 0) {
 			if (errno == EINTR)
 				break;
 			return BC_EIO;
 		}
-		for (int i = 0; i < n; i++) {
-			struct tsock *s = ev[i].data.ptr;
-			if (s->fd == CURL_SOCKET_BAD)
-				continue; /* removed earlier in this batch */
-			int flags = 0;
-			if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
-				flags |= CURL_CSELECT_IN;
-			if (ev[i].events & EPOLLOUT)
-				flags |= CURL_CSELECT_OUT;
-			if (ev[i].events & EPOLLERR)
-				flags |= CURL_CSELECT_ERR;
-			struct tmulti *m = s->m;
-			curl_multi_socket_action(m->multi, s->fd, flags,
-						 &running);
-			read_info(t, m);
-		}
-		bury(t);
+		socket_events(l, ev, n);
 		if (t->done_head || now_ms() >= deadline) {
 			/* one last look at timers that fell due meanwhile */
 			if (!t->done_head)
-				run_timers(t, now_ms(), &next);
+				run_timers(l, now_ms(), &next);
 			break;
 		}
 	}
@@ -1049,22 +1322,23 @@ static int poll_epoll(struct bc_transport *t, int timeout_ms)
  * for the measurement in docs/transport.md. */
 static int poll_multi(struct bc_transport *t, int timeout_ms)
 {
+	struct tloop *l = &t->loops[0];
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int running;
 
 	for (;;) {
-		for (size_t i = 0; i < t->nmulti; i++) {
-			struct tmulti *m = &t->multis[i];
+		for (size_t i = 0; i < l->nmulti; i++) {
+			struct tmulti *m = &l->multis[i];
 			if (!m->in_flight)
 				continue;
 			curl_multi_perform(m->multi, &running);
-			read_info(t, m);
+			read_info(l, m);
 		}
 		int64_t left = deadline - now_ms();
 		if (t->done_head || left <= 0)
 			break;
-		struct tmulti *m = &t->multis[t->poll_rr++ % t->nmulti];
-		if (t->nmulti > 1 && left > POLL_SLICE_MS)
+		struct tmulti *m = &l->multis[t->poll_rr++ % l->nmulti];
+		if (l->nmulti > 1 && left > POLL_SLICE_MS)
 			left = POLL_SLICE_MS;
 		if (curl_multi_poll(m->multi, NULL, 0, (int)left, NULL))
 			return BC_EIO;
@@ -1072,8 +1346,127 @@ static int poll_multi(struct bc_transport *t, int timeout_ms)
 	return (int)t->ndone;
 }
 
+/* ---- worker threads ---------------------------------------------------- */
+
+/* Worker: hands the batch's finished transfers to the owner, with one
+ * lock, and wakes it when its list was empty. */
+static void publish(struct tloop *l)
+{
+	struct bc_transport *t = l->t;
+	if (!l->fin_head)
+		return;
+	pthread_mutex_lock(&t->pub_lock);
+	int was_empty = !t->pub_head;
+	if (t->pub_tail)
+		t->pub_tail->next = l->fin_head;
+	else
+		t->pub_head = l->fin_head;
+	t->pub_tail = l->fin_tail;
+	pthread_mutex_unlock(&t->pub_lock);
+	l->fin_head = l->fin_tail = NULL;
+	if (was_empty)
+		wake(t->main_wake);
+}
+
+/* Worker: takes what the owner sent. Returns 1 when told to stop. */
+static int take_inbox(struct tloop *l)
+{
+	/* Read the counter first: a submit after this point wakes us again. */
+	drain_wake(l->wake_fd);
+	pthread_mutex_lock(&l->lock);
+	struct xfer *x = l->inbox_head;
+	l->inbox_head = l->inbox_tail = NULL;
+	int stop = l->stop, abort_now = l->abort;
+	l->abort = 0;
+	pthread_mutex_unlock(&l->lock);
+	if (stop) /* bc_transport_free cleans up after the join */
+		return 1;
+	while (x) {
+		struct xfer *n = x->next;
+		x->next = NULL;
+		CURLMcode c = abort_now ? CURLM_OK : loop_add(l, x);
+		if (abort_now)
+			finish(l, x, CURLE_ABORTED_BY_CALLBACK,
+			       "abandoned: interrupted while in flight");
+		else if (c)
+			/* Nothing went out: NOT_SENT, safe to send again. */
+			finish(l, x, CURLE_OUT_OF_MEMORY, curl_multi_strerror(c));
+		x = n;
+	}
+	if (abort_now)
+		loop_abort(l);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct tloop *l = arg;
+	struct epoll_event ev[EPOLL_BATCH];
+	for (;;) {
+		int64_t now = now_ms(), next;
+		run_timers(l, now, &next);
+		publish(l);
+		int64_t wait = next < 0 ? WORKER_IDLE_MS : next - now;
+		if (wait < 0)
+			wait = 0;
+		if (wait > WORKER_IDLE_MS)
+			wait = WORKER_IDLE_MS;
+		int n = epoll_wait(l->epfd, ev, EPOLL_BATCH, (int)wait);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* cannot happen with a valid epfd */
+		}
+		/* The wake-up descriptor goes last, so that no socket event of
+		 * the batch can point at a transfer an abort just finished. */
+		int woken = 0, k = 0;
+		for (int i = 0; i < n; i++) {
+			if (!ev[i].data.ptr)
+				woken = 1;
+			else
+				ev[k++] = ev[i];
+		}
+		socket_events(l, ev, k);
+		if (woken && take_inbox(l))
+			break;
+		publish(l);
+	}
+	return NULL;
+}
+
+/* Owner: moves what the workers published onto the done queue. */
+static void collect(struct bc_transport *t)
+{
+	pthread_mutex_lock(&t->pub_lock);
+	struct xfer *x = t->pub_head;
+	t->pub_head = t->pub_tail = NULL;
+	pthread_mutex_unlock(&t->pub_lock);
+	while (x) {
+		struct xfer *n = x->next;
+		push_done(t, x);
+		x = n;
+	}
+}
+
+static int poll_workers(struct bc_transport *t, int timeout_ms)
+{
+	collect(t);
+	if (t->done_head || timeout_ms <= 0)
+		return (int)t->ndone;
+	struct pollfd p = { .fd = t->main_wake, .events = POLLIN };
+	int n = poll(&p, 1, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return BC_EIO;
+	if (n > 0)
+		drain_wake(t->main_wake);
+	collect(t);
+	return (int)t->ndone;
+}
+
 int bc_transport_poll(struct bc_transport *t, int timeout_ms)
 {
+	if (t->threads)
+		return poll_workers(t, timeout_ms);
 	switch (t->loop) {
 	case BC_LOOP_EPOLL:
 		return poll_epoll(t, timeout_ms);
@@ -1090,6 +1483,8 @@ int bc_transport_next_done(struct bc_transport *t,
 		recycle(t, t->taken);
 		t->taken = NULL;
 	}
+	if (!t->done_head && t->threads)
+		collect(t);
 	struct xfer *x = t->done_head;
 	if (!x)
 		return 0;
@@ -1110,13 +1505,24 @@ size_t bc_transport_in_flight(const struct bc_transport *t)
 
 void bc_transport_abort_all(struct bc_transport *t)
 {
-	for (size_t i = 0; i < t->nxfers; i++) {
-		struct xfer *x = &t->xfers[i];
-		if (x->state != X_FLIGHT)
-			continue;
-		curl_multi_remove_handle(x->m->multi, x->easy);
-		finish(t, x, CURLE_ABORTED_BY_CALLBACK,
-		       "abandoned: interrupted while in flight");
+	if (!t->threads) {
+		loop_abort(&t->loops[0]);
+		return;
 	}
-	bury(t); /* sockets closed above; no epoll batch is running */
+	for (size_t i = 0; i < t->nloops; i++) {
+		struct tloop *l = &t->loops[i];
+		pthread_mutex_lock(&l->lock);
+		l->abort = 1;
+		pthread_mutex_unlock(&l->lock);
+		wake(l->wake_fd);
+	}
+	/* Every worker finishes what it holds and publishes it. */
+	for (;;) {
+		collect(t);
+		if (!t->in_flight)
+			break;
+		struct pollfd p = { .fd = t->main_wake, .events = POLLIN };
+		if (poll(&p, 1, 100) > 0)
+			drain_wake(t->main_wake);
+	}
 }

@@ -829,6 +829,14 @@ static int open_journal(struct engine *e, const struct bc_job_options *o)
 	return e->stop == STOP_OUTPUT ? BC_EXIT_OUTPUT : BC_EXIT_OK;
 }
 
+/* Transport worker threads: --net-threads, else AUTO_NET_THREADS, which
+ * measured fastest on 2 cores (docs/transport.md). */
+#define AUTO_NET_THREADS 2u
+static unsigned net_threads(const struct bc_job_options *o)
+{
+	return o->net_threads >= 0 ? (unsigned)o->net_threads : AUTO_NET_THREADS;
+}
+
 static int setup(struct engine *e, const struct bc_job_options *o)
 {
 	char err[512];
@@ -926,6 +934,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		/* --retry-unknown accepts repeats; otherwise a request of a
 		 * non-idempotent profile goes out once at most. */
 		.no_resend = !p->idempotent && !o->retry_unknown,
+		.threads = net_threads(o),
 	};
 	if (o->insecure)
 		fprintf(stderr, "bulkcall: warning: --insecure: TLS certificates "

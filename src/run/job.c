@@ -18,6 +18,7 @@ void bc_job_options_init(struct bc_job_options *o)
 	memset(o, 0, sizeof *o);
 	o->rate = -1;
 	o->concurrency = 100;
+	o->net_threads = -1;
 	o->max_attempts = 5;
 	o->backoff_min_ms = 500;
 	o->backoff_max_ms = 60000;
@@ -66,6 +67,8 @@ char *bc_job_options_json(const struct bc_job_options *o)
 	cJSON_AddNumberToObject(j, "rate", o->rate);
 	cJSON_AddNumberToObject(j, "burst", o->burst);
 	cJSON_AddNumberToObject(j, "concurrency", (double)o->concurrency);
+	if (o->net_threads >= 0)
+		cJSON_AddNumberToObject(j, "net_threads", (double)o->net_threads);
 	cJSON_AddNumberToObject(j, "max_attempts", (double)o->max_attempts);
 	char backoff[64];
 	snprintf(backoff, sizeof backoff, "%ld:%ld", o->backoff_min_ms,
@@ -144,6 +147,8 @@ char *bc_job_options_config_json(const struct bc_job_options *o)
 	if (o->burst > 0)
 		cJSON_AddNumberToObject(j, "burst", o->burst);
 	cJSON_AddNumberToObject(j, "concurrency", (double)o->concurrency);
+	if (o->net_threads >= 0)
+		cJSON_AddNumberToObject(j, "net-threads", (double)o->net_threads);
 	cJSON_AddNumberToObject(j, "max-attempts", (double)o->max_attempts);
 	char backoff[64];
 	snprintf(backoff, sizeof backoff, "%ld:%ld", o->backoff_min_ms,

@@ -353,11 +353,20 @@ static const char *url(int slot, const char *path)
 	return url_buf[slot];
 }
 
+/* Worker threads for every transport the tests make (main runs the whole
+ * table once in the caller's loop and once with workers). */
+static unsigned test_threads;
+
 static struct bc_transport *mk(const struct bc_transport_options *o)
 {
 	struct bc_transport *t = NULL;
 	char err[256] = "";
-	int rc = bc_transport_new(&t, o, err, sizeof(err));
+	struct bc_transport_options opts = { 0 };
+	if (o)
+		opts = *o;
+	if (opts.loop == BC_LOOP_EPOLL)
+		opts.threads = test_threads;
+	int rc = bc_transport_new(&t, &opts, err, sizeof(err));
 	CHECK_INT(rc, BC_OK);
 	if (rc)
 		fprintf(stderr, "transport: %s\n", err);
@@ -957,18 +966,24 @@ int main(void)
 {
 	server_start();
 	test_escape();
-	test_ok_and_status();
-	test_too_big();
-	test_refused();
-	test_close_and_timeout();
-	test_connect_timeout();
-	test_refusals();
-	test_headers_and_methods();
-	test_reuse_and_record_life();
-	test_many(BC_LOOP_EPOLL, 2000, 500);
+	static const unsigned modes[] = { 0, 2 };
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		test_threads = modes[i];
+		fprintf(stderr, "# transport threads: %u\n", test_threads);
+		test_ok_and_status();
+		test_too_big();
+		test_refused();
+		test_close_and_timeout();
+		test_connect_timeout();
+		test_refusals();
+		test_headers_and_methods();
+		test_reuse_and_record_life();
+		test_many(BC_LOOP_EPOLL, 2000, 500);
+		test_abort_all();
+		test_idle_poll();
+	}
+	test_threads = 0;
 	test_many(BC_LOOP_POLL, 1000, 200);
-	test_abort_all();
-	test_idle_poll();
 	server_stop();
 	return bc_test_done();
 }
