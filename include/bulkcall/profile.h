@@ -113,6 +113,10 @@ struct bc_profile {
 	const char *summary;
 	const char *method;
 	const char *default_base_url;
+	/* The request's path and query after the base URL, {column} for a
+	 * row's value, as `profiles NAME` shows it; NULL when the profile
+	 * takes the whole URL from elsewhere (http). */
+	const char *path;
 	const char *default_key; /* a column, or "*" for the whole account */
 	double default_rate;     /* requests per second, 0 = no limit */
 	int idempotent;          /* a repeat is harmless */

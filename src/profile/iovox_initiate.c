@@ -206,6 +206,7 @@ const struct bc_profile bc_profile_iovox_initiate_call = {
 		   "link's Calling Rules",
 	.method = "POST",
 	.default_base_url = BC_IOVOX_BASE_URL,
+	.path = "/Calling?v=3&method=initiateCall",
 	.default_key = "*",
 	.default_rate = 10,
 	.idempotent = 0,

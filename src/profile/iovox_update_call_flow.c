@@ -304,6 +304,7 @@ const struct bc_profile bc_profile_iovox_update_call_flow = {
 		   "(from --template), rename it, set its notes",
 	.method = "PUT",
 	.default_base_url = BC_IOVOX_BASE_URL,
+	.path = "/CallFlow?v=3&method=updateCallFlow",
 	.default_key = "*",
 	.default_rate = 10,
 	.idempotent = 1,

@@ -229,20 +229,10 @@ static int check_values(const struct bc_row *row, const char **v, char *err,
 	if (v[COL_CUSTOM] && strlen(v[COL_CUSTOM]) > CUSTOM_MAX)
 		return bc_reject(err, errlen, row, "custom",
 				 "longer than %d characters", CUSTOM_MAX);
-	/* One caller ID source per state. */
-	static const size_t cid[] = { COL_DEVICE_CALLERID, COL_SRC_CALLERID,
-				      COL_DID_ID, COL_CUSTOM };
-	size_t first = COL_COUNT;
-	for (size_t i = 0; i < 4; i++) {
-		if (!v[cid[i]])
-			continue;
-		if (first != COL_COUNT)
-			return bc_reject(err, errlen, row, columns[cid[i]].name,
-					 "only one caller ID source may be "
-					 "set, and %s is set too",
-					 columns[first].name);
-		first = cid[i];
-	}
+	/* No rule on the caller ID params (device_callerid, src_callerid,
+	 * did_id, custom): neither seed 004 nor PROVIDERS.md limits a row
+	 * to one of them, and the server hashes every one present, so
+	 * they are sent as given and MOR decides. */
 	return BC_OK;
 }
 
@@ -422,6 +412,7 @@ const struct bc_profile bc_profile_mor_device_callflow_update = {
 		   "call-flow action for one state",
 	.method = "POST",
 	.default_base_url = MOR_BASE_URL,
+	.path = "/billing/api/device_callflow_update",
 	.default_key = "*",
 	.default_rate = 10,
 	.idempotent = 1,
@@ -439,9 +430,8 @@ const struct bc_profile bc_profile_mor_device_callflow_update = {
 		"MOR_API_SECRET). device_callerid is sent but not hashed; the "
 		"secret itself is never sent.\n"
 		"Rules: forward needs forward_to_device or external_number; "
-		"fax_detect needs fax_device and state before_call; at most "
-		"one caller ID source (device_callerid, src_callerid, did_id, "
-		"custom).\n"
+		"fax_detect needs fax_device and state before_call; "
+		"state and callflow_action from the lists above.\n"
 		"Other columns: MOR hashes every parameter it knows, so "
 		"bulkcall sends only the columns above and refuses any other "
 		"(a misspelt column is never silently dropped): a CSV with "

@@ -271,6 +271,7 @@ const struct bc_profile bc_profile_smartflo_update_ivr = {
 		   "its options and destinations",
 	.method = "PUT",
 	.default_base_url = SMARTFLO_BASE_URL,
+	.path = "/v1/ivr/{id}",
 	.default_key = "*",
 	.default_rate = 3,
 	.idempotent = 1,

@@ -48,7 +48,11 @@ static const struct bc_column_doc columns[] = {
 	{ "note", "string", 0, "at most 1024 characters; empty = unchanged" },
 	{ "url", "URL", 0,
 	  "http:// or https:// URL called on the event; empty = unchanged" },
-	{ "status", "0|1", 0, "0 or 1 (event off/on); empty = unchanged" },
+	/* Seed 003's words (pce_status_invalid). PROVIDERS.md reads the
+	 * Resource page as 0 off, 1 on: the opposite, so say only what the
+	 * seed says; the value is sent as given either way. */
+	{ "status", "0|1", 0,
+	  "0 for enabled or 1 for disabled; empty = unchanged" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -364,8 +368,16 @@ static enum bc_verdict classify(struct bc_profile_ctx *ctx,
 	(void)ctx;
 	long status = resp->status;
 	err[0] = '\0';
-	if (status >= 200 && status < 300)
+	/* Seed 003 lists exactly these two: 200 (the event returned) and
+	 * 204 (no content). Another 2xx is not a documented success. */
+	if (status == 200 || status == 204)
 		return BC_VERDICT_OK;
+	if (status >= 200 && status < 300) {
+		snprintf(err, errlen, "unexpected HTTP %ld: the API answers an "
+				      "update with 200 or 204",
+			 status);
+		return BC_VERDICT_FAILED;
+	}
 	cJSON *root = resp->body_len ? cJSON_ParseWithLength(resp->body,
 							     resp->body_len)
 				     : NULL;
@@ -516,6 +528,8 @@ const struct bc_profile bc_profile_voipnow_update_phone_call_event = {
 		   "extension (method, note, url, status)",
 	.method = "PUT",
 	.default_base_url = VOIPNOW_BASE_URL,
+	.path = "/uapi/extensions/{user_id}/{extension}/phoneCallEvents/"
+		 "{event_type}/{event_id}",
 	.default_key = "*",
 	.default_rate = 10,
 	.idempotent = 1,
@@ -536,8 +550,9 @@ const struct bc_profile bc_profile_voipnow_update_phone_call_event = {
 		"client-credentials token from {base}/oauth/token.php, minted "
 		"before the first row, again before it expires and once "
 		"after a 401.\n"
-		"Success: 200 or 204. Errors {\"error\":{\"code\":\"pce_...\","
-		"\"message\":...}}: the row's error is \"code: message\". 429 "
+		"Success: 200 or 204 (another 2xx fails the row). Errors "
+		"{\"error\":{\"code\":\"pce_...\",\"message\":...}}: the "
+		"row's error is \"code: message\". 429 "
 		"throttles; 401 stops the run (exit 5); 5xx is retried.\n"
 		"Idempotent: an update whose answer was lost is sent again.",
 	.auth = &auth,

@@ -2,7 +2,9 @@
 # The provider profiles end to end against bulkcall-mock: the samples give
 # their documented outcomes; every profile survives 500s and resets
 # (before and after the server acted) with every row accounted for and
-# every ok row in the mock's ledger; throttling, OAuth minting, fatal
+# every ok row in the mock's ledger; a non-idempotent http profile leaves
+# rows reset after the server acted unknown, never sent twice; throttling,
+# OAuth minting (before expiry: no 401) and re-minting after a 401, fatal
 # credentials, usage errors; `bulkcall profiles NAME` documents each one.
 . "$(dirname "$0")/lib.sh"
 : "${BULKCALL_MOCK:?BULKCALL_MOCK must point at bulkcall-mock}"
@@ -13,6 +15,9 @@ unset VOIPNOW_CLIENT_ID VOIPNOW_CLIENT_SECRET
 cd "$BC_SOURCE_DIR" || exit 1 # the sample configs name files under samples/
 
 run() { "$BULKCALL" run -q --base-url "$MOCK_URL" "$@"; }
+# mock_stat NAME: a count from the mock's exit line ("N requests: ok=..
+# unauthorized=.. token=.. reset_after=.."), read after mock_stop.
+mock_stat() { grep -oE " $1=[0-9]+" "$T_TMP/mock.err" | grep -oE '[0-9]+$' | tail -1; }
 # Faults for the soak runs: 500s, resets before and after processing.
 FAULTS=(--fail-rate 0.1 --reset-rate 0.02 --reset-after-rate 0.05)
 # Retry quickly and often enough that every row gets through.
@@ -141,28 +146,47 @@ t_invariants "$T_TMP/events.ndjson.gz" "$T_TMP/voipnow" --rows $N --expect ok=$N
 	--ledger "$T_TMP/voipnow.ndjson" --ledger-key event_id --ledger-allow-repeats
 soak mor mor "$T_TMP/devices.csv" device_id -p mor.deviceCallflowUpdate
 # http: the profile file's idempotent, key and key_columns reach the run
-# once the engine reads them from the bound profile (ctx.profile); until
-# then results carry no key column and unknown rows need --retry-unknown,
-# and the ledger is counted directly.
+# through the bound profile; results carry the key columns, the ledger is
+# matched on them.
 gen http $N >"$T_TMP/hx.csv"
-"$BULKCALL" check -q -c samples/http.config.json samples/http-example.csv -o "$T_TMP/hc"
-BOUND=no
-head -1 "$T_TMP/hc/results.csv" | grep -q event_id && BOUND=yes
-EXTRA=()
-[ $BOUND = no ] && EXTRA=(--retry-unknown)
 mock_start --ledger "$T_TMP/http.ndjson" "${FAULTS[@]}"
-run "${FAST[@]}" "${EXTRA[@]}" -c samples/http.config.json "$T_TMP/hx.csv" -o "$T_TMP/http"
+run "${FAST[@]}" -c samples/http.config.json "$T_TMP/hx.csv" -o "$T_TMP/http"
 t_eq "http soak exit" "$?" 0
 mock_stop
-if [ $BOUND = yes ]; then
-	t_invariants "$T_TMP/hx.csv" "$T_TMP/http" --rows $N --expect ok=$N \
-		--ledger "$T_TMP/http.ndjson" --ledger-key event_id --ledger-allow-repeats
-else
-	t_invariants "$T_TMP/hx.csv" "$T_TMP/http" --rows $N --expect ok=$N
-	distinct=$(python3 -c 'import json,sys; print(len({json.loads(l)["event_id"] for l in open(sys.argv[1]) if l.strip()}))' "$T_TMP/http.ndjson")
-	t_eq "http soak: every row in the ledger" "$distinct" $N
-fi
+t_eq "http soak: key columns of the profile file in results" \
+	"$(head -1 "$T_TMP/http/results.csv")" \
+	"row,line,extension,event_id,outcome,http_status,error,attempts,latency_ms,finished_at"
+t_invariants "$T_TMP/hx.csv" "$T_TMP/http" --rows $N --expect ok=$N \
+	--ledger "$T_TMP/http.ndjson" --ledger-key event_id --ledger-allow-repeats
 t_contains "http soak: note JSON-escaped" "$T_TMP/http.ndjson" '"note":"note \\ \"7\""'
+
+# http with "idempotent": false: a reset after the server acted leaves the
+# row unknown (in unknown.csv), never sent again; no operation twice.
+python3 - samples/http-example.json "$T_TMP/once.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["idempotent"] = False
+json.dump(p, open(sys.argv[2], "w"))
+PY
+mock_start --ledger "$T_TMP/once.ndjson" --reset-after-rate 0.1
+run "${FAST[@]}" -p http --profile-file "$T_TMP/once.json" "$T_TMP/hx.csv" -o "$T_TMP/once"
+t_eq "http not idempotent: exit (unknown rows)" "$?" 1
+mock_stop
+t_invariants "$T_TMP/hx.csv" "$T_TMP/once" --rows $N \
+	--ledger "$T_TMP/once.ndjson" --ledger-key event_id
+unknown=$(count_rows "$T_TMP/once/results.csv" 'r["outcome"] == "unknown"')
+ok=$(count_rows "$T_TMP/once/results.csv" 'r["outcome"] == "ok"')
+t_eq "http not idempotent: some rows unknown ($unknown)" \
+	"$([ "$unknown" -gt 0 ] && echo yes)" yes
+t_eq "http not idempotent: every row ok or unknown" "$((ok + unknown))" $N
+t_eq "http not idempotent: unknown rows = the mock's resets after acting" \
+	"$unknown" "$(mock_stat reset_after)"
+t_eq "http not idempotent: no row sent twice" \
+	"$(count_rows "$T_TMP/once/results.csv" 'r["attempts"] != "1"')" 0
+t_eq "http not idempotent: the ledger holds each row once" \
+	"$(wc -l <"$T_TMP/once.ndjson" | tr -d ' ')" $N
+t_eq "http not idempotent: unknown.csv lists them" \
+	"$(($(wc -l <"$T_TMP/once/unknown.csv") - 1))" "$unknown"
 
 # ---- 3. Smartflo's account-wide 429: rows wait, no attempt spent.
 gen smartflo 120 >"$T_TMP/ivr120.csv"
@@ -179,25 +203,29 @@ throttled=$(grep -o 'throttled=[0-9]*' "$T_TMP/mock.err" | grep -o '[0-9]*$' | h
 t_eq "the mock throttled some requests" "$([ "${throttled:-0}" -gt 0 ] && echo yes)" yes
 
 # ---- 4. VoipNow with client credentials: tokens minted (and re-minted
-# when they expire), bad credentials stop the run.
+# before they expire), bad credentials stop the run.
 gen voipnow 150 >"$T_TMP/ev150.ndjson"
 mock_start --ledger "$T_TMP/o.ndjson" --token-ttl 2
 env -u VOIPNOW_TOKEN VOIPNOW_CLIENT_ID=voipnow-client VOIPNOW_CLIENT_SECRET=voipnow-secret \
 	"$BULKCALL" run -q --base-url "$MOCK_URL" -p voipnow.updatePhoneCallEvent --rate 50 \
 	"$T_TMP/ev150.ndjson" -o "$T_TMP/o1"
 t_eq "voipnow oauth run exit" "$?" 0
+mock_stop
 t_invariants "$T_TMP/ev150.ndjson" "$T_TMP/o1" --rows 150 --expect ok=150 \
 	--ledger "$T_TMP/o.ndjson" --ledger-key event_id
+tokens=$(mock_stat token)
+t_eq "tokens minted again during the 3 s run (mock minted ${tokens:-0})" \
+	"$([ "${tokens:-0}" -ge 2 ] && echo yes)" yes
+# Re-minted before expiry, not after a 401: the mock answered none.
+t_eq "no request met an expired token (mock 401s)" "$(mock_stat unauthorized)" 0
+t_lacks "client secret never written" "$T_TMP/o1" "voipnow-secret"
+mock_start --ledger "$T_TMP/o2.ndjson"
 env -u VOIPNOW_TOKEN VOIPNOW_CLIENT_ID=voipnow-client VOIPNOW_CLIENT_SECRET=wrong \
 	"$BULKCALL" run -q --base-url "$MOCK_URL" -p voipnow.updatePhoneCallEvent \
 	"$T_TMP/ev150.ndjson" -o "$T_TMP/o2"
 t_eq "voipnow invalid_client exit" "$?" 5
 t_contains "invalid_client reported" "$T_TMP/o2/summary.json" "invalid_client"
 mock_stop
-tokens=$(grep -o 'token=[0-9]*' "$T_TMP/mock.err" | grep -o '[0-9]*$' | head -1)
-t_eq "tokens minted again after expiry (mock minted ${tokens:-0})" \
-	"$([ "${tokens:-0}" -ge 2 ] && echo yes)" yes
-t_lacks "client secret never written" "$T_TMP/o1" "voipnow-secret"
 
 # 4b. Tokens revoked server-side mid-run (every 60 uses): each 401 on the
 # current token is minted again once and the row re-sent; none is lost,
@@ -210,9 +238,12 @@ t_eq "voipnow 401 re-mint run exit" "$?" 0
 mock_stop
 t_invariants "$T_TMP/ev150.ndjson" "$T_TMP/o3" --rows 150 --expect ok=150 \
 	--ledger "$T_TMP/o3.ndjson" --ledger-key event_id
-tokens=$(grep -o 'token=[0-9]*' "$T_TMP/mock.err" | grep -o '[0-9]*$' | head -1)
+tokens=$(mock_stat token)
 t_eq "minted again after each revocation (mock minted ${tokens:-0})" \
 	"$([ "${tokens:-0}" -ge 3 ] && echo yes)" yes
+# The counter the expiry test relies on does count: revocations gave 401s.
+t_eq "revoked tokens met 401s (mock 401s: $(mock_stat unauthorized))" \
+	"$([ "$(mock_stat unauthorized)" -gt 0 ] && echo yes)" yes
 t_eq "re-sent rows spent no attempt" \
 	"$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)['attempts'] != 1))" "$T_TMP/o3/results.ndjson")" 0
 
@@ -297,11 +328,16 @@ t_contains "smartflo doc: never |" "$T_TMP/p2.txt" "never split on |"
 "$BULKCALL" profiles voipnow.updatePhoneCallEvent >"$T_TMP/p3.txt"
 t_contains "voipnow doc: user_id default" "$T_TMP/p3.txt" "@me (default when empty)"
 t_contains "voipnow doc: oauth" "$T_TMP/p3.txt" "VOIPNOW_CLIENT_ID and VOIPNOW_CLIENT_SECRET"
+# Seed 003's words for status (pce_status_invalid), and its two successes.
+t_contains "voipnow doc: status as the seed says" "$T_TMP/p3.txt" \
+	"status                 0|1         optional  0 for enabled or 1 for disabled"
+t_contains "voipnow doc: success" "$T_TMP/p3.txt" "Success: 200 or 204 (another 2xx fails the row)."
 "$BULKCALL" profiles mor.deviceCallflowUpdate >"$T_TMP/p4.txt"
 t_contains "mor doc: base url" "$T_TMP/p4.txt" "pass --base-url"
 t_contains "mor doc: hash order" "$T_TMP/p4.txt" \
 	"sha1_hex(device_id callflow_action state forward_to_device external_number did_id src_callerid custom fax_device"
 t_contains "mor doc: extra columns" "$T_TMP/p4.txt" "refuses any other"
+t_lacks "mor doc: no undocumented caller ID rule" "$T_TMP/p4.txt" "caller ID source"
 "$BULKCALL" profiles http >"$T_TMP/p5.txt"
 t_contains "http doc: json escaping" "$T_TMP/p5.txt" "{{json:x}}"
 t_contains "http doc: env" "$T_TMP/p5.txt" "{{env:API_TOKEN}}"

@@ -127,11 +127,14 @@ static const struct build_case build_cases[] = {
 	  BC_EINVAL,
 	  "line 7: column src_callerid: 'false': only 'true' is accepted "
 	  "(leave it empty for no change)" },
+	/* '4voicemailbusycmor-secret': two caller ID params are both sent
+	 * (no document limits a row to one); device_callerid not hashed. */
 	{ { "4", "busy", "voicemail", NULL, NULL, NULL, "true", NULL, NULL,
 	    "c" },
-	  BC_EINVAL,
-	  "line 7: column custom: only one caller ID source may be set, and "
-	  "device_callerid is set too" },
+	  BC_OK,
+	  "u=admin&device_id=4&state=busy&callflow_action=voicemail"
+	  "&device_callerid=true&custom=c"
+	  "&hash=73773dcd7d5b185d0869a141d4c89ea50d09564e" },
 	{ { "4", "busy", "voicemail", NULL, NULL, NULL, NULL, NULL, NULL,
 	    "a\r\nb" },
 	  BC_EINVAL,

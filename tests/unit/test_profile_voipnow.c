@@ -361,6 +361,15 @@ static const struct classify_case classify_cases[] = {
 	{ 200, "{\"type\":\"0\",\"id\":\"" EV "\",\"method\":\"1\"}",
 	  BC_VERDICT_OK, "" },
 	{ 204, "", BC_VERDICT_OK, "" },
+	/* Exactly 200 and 204 are success: another 2xx is a failed row. */
+	{ 201, "{\"id\":\"" EV "\"}", BC_VERDICT_FAILED,
+	  "unexpected HTTP 201: the API answers an update with 200 or 204" },
+	{ 202, "", BC_VERDICT_FAILED,
+	  "unexpected HTTP 202: the API answers an update with 200 or 204" },
+	{ 206, VERR("pce_type_invalid", "t"), BC_VERDICT_FAILED,
+	  "unexpected HTTP 206: the API answers an update with 200 or 204" },
+	{ 299, "", BC_VERDICT_FAILED,
+	  "unexpected HTTP 299: the API answers an update with 200 or 204" },
 	{ 400, VERR("pce_type_invalid", "Value supplied in type parameter is "
 					"missing or invalid."),
 	  BC_VERDICT_FAILED,
@@ -455,6 +464,12 @@ int main(void)
 	CHECK(p->idempotent);
 	CHECK_STR(p->default_key, "*");
 	CHECK_STR(p->key_columns[2], "event_id");
+	/* The status column says what seed 003 says (pce_status_invalid). */
+	CHECK_STR(p->columns[7].name, "status");
+	CHECK(strstr(p->columns[7].rule, "0 for enabled or 1 for disabled") !=
+	      NULL);
+	CHECK(strstr(p->notes, "Success: 200 or 204 (another 2xx fails the "
+			       "row).") != NULL);
 	test_build(p);
 	test_credentials(p);
 	test_classify(p);
