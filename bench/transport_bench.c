@@ -47,10 +47,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: transport_bench [-n N] [-c C] [-k PER_MULTI] "
-		"[-l epoll|poll] [-m METHOD] [-d BODY] [-i] URL\n"
+		"[-l epoll|poll] [-t THREADS] [-m METHOD] [-d BODY] [-i] URL\n"
 		"  -n requests (200000)  -c in flight (100)\n"
 		"  -k transfers per multi handle (100; C = one handle)\n"
-		"  -l event loop (epoll)  -i insecure TLS (self-signed)\n");
+		"  -l event loop (epoll)  -i insecure TLS (self-signed)\n"
+		"  -t worker threads (0: this thread drives libcurl)\n");
 	exit(2);
 }
 
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
 	const char *method = "GET", *body = NULL;
 	struct bc_transport_options o = { 0 };
 	int opt;
-	while ((opt = getopt(argc, argv, "n:c:k:l:m:d:i")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:k:l:m:d:it:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = atol(optarg);
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			o.insecure = 1;
+			break;
+		case 't':
+			o.threads = (unsigned)atoi(optarg);
 			break;
 		default:
 			usage();
@@ -156,11 +160,11 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
 	qsort(own, (size_t)n, sizeof(*own), cmp_i64);
 	long per = k < c ? k : c;
-	printf("loop=%s C=%ld per_multi=%ld multis=%ld N=%ld time=%.2fs "
+	printf("loop=%s threads=%u C=%ld per_multi=%ld multis=%ld N=%ld time=%.2fs "
 	       "req/s=%.0f steady_req/s=%.0f cpu_us/req=%.1f 2xx=%ld not_sent=%ld "
 	       "maybe_sent=%ld other=%ld curl_p50=%.2fms curl_p99=%.2fms "
 	       "p50=%.2fms p99=%.2fms max=%.2fms\n",
-	       o.loop == BC_LOOP_EPOLL ? "epoll" : "poll", c, per,
+	       o.loop == BC_LOOP_EPOLL ? "epoll" : "poll", o.threads, c, per,
 	       (c + per - 1) / per, n, t1 - t0, (double)n / (t1 - t0),
 	       warm_done && t1 > t_warm
 		       ? (double)(n - warm_done) / (t1 - t_warm)

@@ -59,8 +59,10 @@ struct bc_job_options {
 
 void bc_job_options_init(struct bc_job_options *o);
 /* The options as a JSON object for summary.json / job.json (no secrets:
- * credentials never live in options). Caller frees with free(). */
-char *bc_job_options_json(const struct bc_job_options *o);
+ * credentials never live in options). "rate" is the rate used: o->rate,
+ * or profile_rate (the bound profile's default) when none was given.
+ * Caller frees with free(). */
+char *bc_job_options_json(const struct bc_job_options *o, double profile_rate);
 
 /* bulkcall check: validate and build every row, send nothing. */
 int bc_check(const struct bc_job_options *o);

@@ -66,6 +66,24 @@ int bc_journal_begin(struct bc_journal *j, const char *what, char *err,
  * rows[0..n) (after any pending "N" records) and fdatasync()s. */
 int bc_journal_sent(struct bc_journal *j, const uint64_t *rows, size_t n,
 		    char *err, size_t errlen);
+/* The same barrier off the caller's path: appends (commit != 0: a commit
+ * record for len[], already durable, and the pending final rows, then) the
+ * "S" record, writes them, and asks the journal's sync thread to
+ * fdatasync. *ticket names that sync: the rows may go once
+ * bc_journal_synced(ticket) says 1. */
+int bc_journal_sent_async(struct bc_journal *j, int commit,
+			  const uint64_t len[BC_OUT_FILES],
+			  const uint64_t *rows, size_t n, uint64_t *ticket,
+			  char *err, size_t errlen);
+/* 1: every record written before the ticket was asked for is durable; 0:
+ * not yet; BC_EIO: a sync failed (err says which file and why: the
+ * journal takes no more records). */
+int bc_journal_synced(struct bc_journal *j, uint64_t ticket, char *err,
+		      size_t errlen);
+/* wake(arg) is called from the sync thread after each sync, so that a
+ * caller waiting elsewhere (bc_transport_wake) looks again. */
+void bc_journal_set_waker(struct bc_journal *j, void (*wake)(void *),
+			  void *arg);
 /* A row whose last attempt did not act is queued again (buffered; goes out
  * with the next record). */
 int bc_journal_not_acted(struct bc_journal *j, uint64_t row);
@@ -115,6 +133,15 @@ void bc_journal_state_release(struct bc_journal_state *st);
 
 /* ---- job.json ---- */
 
+/* A file the profile reads at bind (--template, --profile-file): its
+ * contents are part of the job, so resume checks them like the input's. */
+struct bc_jobfile_dep {
+	char *path;	 /* absolute; NULL: not used, or not recorded */
+	int regular;	 /* 0: a pipe or device, whose size and CRC are unknown */
+	uint64_t size;
+	uint32_t crc32;
+};
+
 struct bc_jobfile {
 	char *input;   /* absolute path, or "-" */
 	int resumable; /* 0: stdin, which cannot be read again */
@@ -126,6 +153,7 @@ struct bc_jobfile {
 	int64_t started_ms; /* Unix ms */
 	char *options_json; /* the options as summary.json shows them */
 	char *config_json;  /* the same as a -c config object, for resume */
+	struct bc_jobfile_dep template_file, profile_file;
 };
 
 /* Size, mtime and CRC-32 of a regular file (reads it once). BC_EINVAL for

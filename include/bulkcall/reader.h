@@ -44,4 +44,9 @@ enum bc_format bc_reader_format(const struct bc_reader *r);
 uint64_t bc_reader_offset(const struct bc_reader *r);
 void bc_reader_free(struct bc_reader *r);
 
+/* The readers' UTF-8 rule (RFC 3629, no NUL): len when s[0..len) is
+ * well-formed, else the offset of the first bad byte. For writers that
+ * must know whether original bytes can go into JSON text as they are. */
+size_t bc_utf8_check(const char *s, size_t len);
+
 #endif

@@ -110,6 +110,11 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
  * as its wait. Returns the number of done records waiting, or a BC_E*. */
 int bc_transport_poll(struct bc_transport *t, int timeout_ms);
 
+/* Makes a bc_transport_poll() under way (or the next one) return early.
+ * The one call any thread may make: for work done elsewhere that the
+ * owner's loop waits for (e.g. the journal's sync thread). */
+void bc_transport_wake(struct bc_transport *t);
+
 /* Takes one finished transfer: 1, or 0 when none is waiting. The record's
  * pointers stay valid until the next call. */
 int bc_transport_next_done(struct bc_transport *t,

@@ -41,8 +41,9 @@ static const char common[] =
 	"  -v, --verbose             trace row state changes\n";
 
 static const char output_opts[] =
-	"  -o, --out DIR             output folder (default bulkcall-out/<stem>-<UTC stamp>);\n"
-	"                            a non-empty one is refused unless --force\n"
+	"  -o, --out DIR             output folder (default bulkcall-out/<stem>-<UTC stamp>,\n"
+	"                            -2, -3... if taken); a non-empty one is refused\n"
+	"                            unless --force\n"
 	"      --force               write into a non-empty output folder\n"
 	"      --results-format csv|ndjson   (default: like the input)\n"
 	"      --gzip                compress the output files\n"
@@ -70,19 +71,21 @@ static const char run_opts[] =
 	"      --connect-timeout S   per attempt (10)\n"
 	"      --retry-unknown       also retry rows whose outcome is unknown\n"
 	"                            (may call someone twice)\n"
-	"      --window HH:MM-HH:MM  dispatch only inside this daily window\n"
-	"      --tz ZONE             time zone of --window (default: local)\n"
+	"      --window HH:MM-HH:MM  dispatch only inside this daily window (end may\n"
+	"                            be 24:00); outside it the run waits\n"
+	"      --tz ZONE             time zone of --window, e.g. Europe/London or\n"
+	"                            UTC (default: local)\n"
 	"      --max-runtime DUR     stop dispatching after DUR (90s, 15m, 2h);\n"
 	"                            the rest goes to retry\n"
 	"      --cacert FILE         CA bundle for TLS verification\n"
 	"      --insecure            do not verify TLS (warns)\n"
 	"      --proxy URL           HTTP(S) proxy\n";
 
-void bc_help_print(const char *command)
+int bc_help_print(const char *command)
 {
-	if (!command) {
+	if (!command || strcmp(command, "help") == 0) {
 		fputs(overview, stdout);
-		return;
+		return 0;
 	}
 	if (strcmp(command, "run") == 0) {
 		printf("usage: bulkcall run -p PROFILE [options] INPUT\n\n"
@@ -110,8 +113,10 @@ void bc_help_print(const char *command)
 		       "Continues an interrupted, stopped or crashed run from its output\n"
 		       "folder, with the options in OUTDIR/job.json; a flag given here\n"
 		       "overrides one of them (e.g. a lower --rate).\n\n"
-		       "  - refuses (exit 2) if the input changed (size or CRC-32), came\n"
-		       "    from stdin, or another bulkcall works in OUTDIR;\n"
+		       "  - refuses (exit 2) if the input, --template or --profile-file\n"
+		       "    changed (size or CRC-32), the input came from stdin, another\n"
+		       "    bulkcall works in OUTDIR, or -p / --template / --profile-file\n"
+		       "    names another one than the job's;\n"
 		       "  - cuts the output files back to the journal's last commit, so a\n"
 		       "    torn line is dropped and redone, never duplicated;\n"
 		       "  - skips rows already final; rows a stop left unsent (Ctrl-C,\n"
@@ -119,12 +124,14 @@ void bc_help_print(const char *command)
 		       "  - a row of a non-idempotent profile (iovox.initiateCall) that\n"
 		       "    was in flight at a crash becomes 'unknown', never a second call;\n"
 		       "    idempotent profiles send it again;\n"
-		       "  - a finished job: says so and exits with its status.\n\n");
+		       "  - a finished job: says so (and whether every row was ok) and\n"
+		       "    exits 0.\n\n");
 		fputs(run_opts, stdout);
 	} else if (strcmp(command, "profiles") == 0) {
 		printf("usage: bulkcall profiles [NAME]\n\n"
 		       "Lists the profiles, or one profile's columns, types and rules.\n");
 	} else {
-		fputs(overview, stdout);
+		return -1;
 	}
+	return 0;
 }

@@ -26,7 +26,8 @@ static int cmd_profiles(const char *name)
 		return BC_EXIT_USAGE;
 	}
 	printf("%s\n  %s\n\n", p->name, p->summary);
-	printf("request:     %s %s\n", p->method, p->default_base_url);
+	printf("request:     %s %s%s\n", p->method, p->default_base_url,
+	       p->path ? p->path : "");
 	printf("idempotent:  %s\n", p->idempotent ? "yes (a repeat is harmless)"
 						 : "no (a repeat acts again)");
 	printf("default key: %s    default rate: %g/s\n\n", p->default_key,
@@ -57,8 +58,12 @@ static int dispatch(int argc, char **argv)
 		return BC_EXIT_OK;
 	}
 	if (strcmp(cmd, "help") == 0) {
-		bc_help_print(argc > 2 ? argv[2] : NULL);
-		return BC_EXIT_OK;
+		if (bc_help_print(argc > 2 ? argv[2] : NULL) == 0)
+			return BC_EXIT_OK;
+		fprintf(stderr, "bulkcall: unknown command '%s' (see 'bulkcall "
+				"--help')\n",
+			argv[2]);
+		return BC_EXIT_USAGE;
 	}
 	static const char *const commands[] = { "run", "check", "render",
 						"resume", "profiles", NULL };

@@ -13,6 +13,7 @@
 
 #include "bulkcall/error.h"
 #include "bulkcall/journal.h"
+#include "bulkcall/timefmt.h"
 #include "cli/options.h"
 
 enum opt_id {
@@ -168,11 +169,18 @@ static int parse_format(const char *name, const char *v, enum bc_format *out)
 	return BC_EXIT_OK;
 }
 
-static int valid_hhmm(const char *s)
+/* HH:MM as minutes after midnight, -1 if bad; 24:00 (the end of the day)
+ * only where allow_24 says so. */
+static int hhmm_minutes(const char *s, int allow_24)
 {
-	return s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
-	       s[2] == ':' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' &&
-	       s[4] <= '9' && (s[0] - '0') * 10 + (s[1] - '0') < 24;
+	if (s[0] < '0' || s[0] > '2' || s[1] < '0' || s[1] > '9' ||
+	    s[2] != ':' || s[3] < '0' || s[3] > '5' || s[4] < '0' || s[4] > '9')
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	int m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h < 24 || (allow_24 && h == 24 && m == 0))
+		return h * 60 + m;
+	return -1;
 }
 
 static int apply(struct bc_cli *cli, int id, const char *name, const char *v)
@@ -228,13 +236,27 @@ static int apply(struct bc_cli *cli, int id, const char *name, const char *v)
 	case OPT_CONNECT_TIMEOUT:
 		return parse_double(name, v, 0.001, &o->connect_timeout_s);
 	case OPT_RETRY_UNKNOWN: o->retry_unknown = 1; break;
-	case OPT_WINDOW:
-		if (strlen(v) != 11 || !valid_hhmm(v) || v[5] != '-' ||
-		    !valid_hhmm(v + 6))
-			return usage_error(name, "'%s' must be HH:MM-HH:MM", v);
+	case OPT_WINDOW: {
+		int from = strlen(v) == 11 && v[5] == '-' ? hhmm_minutes(v, 0) : -1;
+		int to = from >= 0 ? hhmm_minutes(v + 6, 1) : -1;
+		if (to < 0)
+			return usage_error(name, "'%s' must be HH:MM-HH:MM (00:00 to "
+					   "24:00)", v);
+		if (from == to)
+			return usage_error(name, "'%s' is empty: its start and end "
+					   "are the same time (a whole day is "
+					   "00:00-24:00)", v);
 		o->window = v;
 		break;
-	case OPT_TZ: o->tz = v; break;
+	}
+	case OPT_TZ:
+		if (!bc_tz_valid(v))
+			return usage_error(name, "unknown time zone '%s' (a name "
+					   "from /usr/share/zoneinfo such as "
+					   "Europe/London or America/New_York, "
+					   "or UTC)", v);
+		o->tz = v;
+		break;
 	case OPT_MAX_RUNTIME: return parse_duration(name, v, &o->max_runtime_s);
 	case OPT_FORMAT: return parse_format(name, v, &o->format);
 	case OPT_RESULTS_FORMAT: return parse_format(name, v, &o->results_format);

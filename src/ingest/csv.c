@@ -215,9 +215,22 @@ static int finish(struct bc__csv *c)
 	size_t ncols = r->cols.cols.count;
 
 	if (!c->header) {
-		if (c->nfields != ncols)
-			fail(c, "expected %zu fields, found %zu", ncols,
-			     c->nfields);
+		if (c->nfields != ncols) {
+			/* A fed-back errors file: its bulkcall_error column
+			 * is ours, not part of the user's data, so the
+			 * count the user must match leaves it out. */
+			size_t ignored = 0;
+			for (size_t k = 0; k < ncols; k++)
+				ignored += (size_t)bc_column_ignored(
+					r->cols.cols.names[k]);
+			if (ignored)
+				fail(c, "expected %zu fields plus "
+					BC_ERROR_COLUMN ", found %zu in all",
+				     ncols - ignored, c->nfields);
+			else
+				fail(c, "expected %zu fields, found %zu", ncols,
+				     c->nfields);
+		}
 		row->index = ++r->index;
 	}
 	row->line = c->line;

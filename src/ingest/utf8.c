@@ -61,3 +61,8 @@ size_t bc__utf8_check(const char *str, size_t len)
 	}
 	return len;
 }
+
+size_t bc_utf8_check(const char *s, size_t len)
+{
+	return bc__utf8_check(s, len);
+}

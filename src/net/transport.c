@@ -853,11 +853,18 @@ static int loop_setup(struct bc_transport *t, struct tloop *l, size_t nmulti,
 			return BC_ENOMEM;
 		}
 	}
-	if (!t->threads)
-		return BC_OK;
-	pthread_mutex_init(&l->lock, NULL);
 	/* epoll data NULL marks the wake-up descriptor (sockets carry theirs) */
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+	if (!t->threads) {
+		/* bc_transport_wake() interrupts the caller's own epoll_wait */
+		if (l->epfd >= 0 &&
+		    epoll_ctl(l->epfd, EPOLL_CTL_ADD, t->main_wake, &e)) {
+			set_err(err, errlen, "epoll_ctl: %s", strerror(errno));
+			return BC_EIO;
+		}
+		return BC_OK;
+	}
+	pthread_mutex_init(&l->lock, NULL);
 	if ((l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
 	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake_fd, &e)) {
 		set_err(err, errlen, "eventfd: %s", strerror(errno));
@@ -963,14 +970,12 @@ int bc_transport_new(struct bc_transport **out,
 		set_err(err, errlen, "cannot create a libcurl share handle");
 		goto out;
 	}
-	if (t->threads) {
-		pthread_mutex_init(&t->pub_lock, NULL);
-		t->pub_ready = 1;
-		if ((t->main_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-			set_err(err, errlen, "eventfd: %s", strerror(errno));
-			result = BC_EIO;
-			goto out;
-		}
+	pthread_mutex_init(&t->pub_lock, NULL);
+	t->pub_ready = 1;
+	if ((t->main_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		set_err(err, errlen, "eventfd: %s", strerror(errno));
+		result = BC_EIO;
+		goto out;
 	}
 
 	size_t max = o->max_in_flight ? o->max_in_flight : DEF_MAX_IN_FLIGHT;
@@ -1248,6 +1253,21 @@ static void run_timers(struct tloop *l, int64_t now, int64_t *next)
 	}
 }
 
+/* Moves the wake-up descriptor's event (data NULL) out of a batch, so that
+ * what is left are sockets. Returns whether it was there. */
+static int split_wake(struct epoll_event *ev, int *n)
+{
+	int woken = 0, k = 0;
+	for (int i = 0; i < *n; i++) {
+		if (!ev[i].data.ptr)
+			woken = 1;
+		else
+			ev[k++] = ev[i];
+	}
+	*n = k;
+	return woken;
+}
+
 /* Runs libcurl for one batch of epoll events. */
 static void socket_events(struct tloop *l, const struct epoll_event *ev,
 			  int n)
@@ -1307,8 +1327,11 @@ static int poll_epoll(struct bc_transport *t, int timeout_ms)
 				break;
 			return BC_EIO;
 		}
+		int woken = split_wake(ev, &n);
+		if (woken)
+			drain_wake(t->main_wake);
 		socket_events(l, ev, n);
-		if (t->done_head || now_ms() >= deadline) {
+		if (woken || t->done_head || now_ms() >= deadline) {
 			/* one last look at timers that fell due meanwhile */
 			if (!t->done_head)
 				run_timers(l, now_ms(), &next);
@@ -1419,14 +1442,8 @@ static void *worker_main(void *arg)
 		}
 		/* The wake-up descriptor goes last, so that no socket event of
 		 * the batch can point at a transfer an abort just finished. */
-		int woken = 0, k = 0;
-		for (int i = 0; i < n; i++) {
-			if (!ev[i].data.ptr)
-				woken = 1;
-			else
-				ev[k++] = ev[i];
-		}
-		socket_events(l, ev, k);
+		int woken = split_wake(ev, &n);
+		socket_events(l, ev, n);
 		if (woken && take_inbox(l))
 			break;
 		publish(l);
@@ -1496,6 +1513,11 @@ int bc_transport_next_done(struct bc_transport *t,
 	t->taken = x;
 	*out = x->done;
 	return 1;
+}
+
+void bc_transport_wake(struct bc_transport *t)
+{
+	wake(t->main_wake);
 }
 
 size_t bc_transport_in_flight(const struct bc_transport *t)

@@ -1,7 +1,8 @@
 /* job.json: the identity of a job's input and its options, written once
  * before anything is sent, read back by `bulkcall resume`. The input is
  * identified by size and zlib's CRC-32 over its bytes (docs/durability.md
- * says why); mtime is kept for the message only. cJSON and zlib. */
+ * says why), and so are the --template and --profile-file the profile
+ * reads; mtime is kept for the message only. cJSON and zlib. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -124,6 +125,22 @@ static int write_durably(const char *path, const char *tmp, const char *text,
 	return BC_OK;
 }
 
+static void add_dep(cJSON *root, const char *name,
+		    const struct bc_jobfile_dep *d)
+{
+	if (!d->path)
+		return;
+	cJSON *o = cJSON_AddObjectToObject(root, name);
+	cJSON_AddStringToObject(o, "path", d->path);
+	cJSON_AddBoolToObject(o, "regular", d->regular);
+	if (d->regular) {
+		char crc[16];
+		snprintf(crc, sizeof crc, "%08" PRIx32, d->crc32);
+		cJSON_AddNumberToObject(o, "size", (double)d->size);
+		cJSON_AddStringToObject(o, "crc32", crc);
+	}
+}
+
 int bc_jobfile_write(const char *dir, const struct bc_jobfile *jf, char *err,
 		     size_t errlen)
 {
@@ -149,6 +166,8 @@ int bc_jobfile_write(const char *dir, const struct bc_jobfile *jf, char *err,
 	cJSON_AddStringToObject(root, "profile", jf->profile);
 	cJSON_AddBoolToObject(root, "idempotent", jf->idempotent);
 	cJSON_AddNumberToObject(root, "started_ms", (double)jf->started_ms);
+	add_dep(root, "template", &jf->template_file);
+	add_dep(root, "profile_file", &jf->profile_file);
 	cJSON *opts = jf->options_json ? cJSON_Parse(jf->options_json) : NULL;
 	cJSON_AddItemToObject(root, "options",
 			      opts ? opts : cJSON_CreateObject());
@@ -185,6 +204,23 @@ int bc_jobfile_write(const char *dir, const struct bc_jobfile *jf, char *err,
 static char *dup_string(const cJSON *item)
 {
 	return cJSON_IsString(item) ? strdup(item->valuestring) : NULL;
+}
+
+/* A job.json written before files were recorded has none: path NULL. */
+static void read_dep(const cJSON *root, const char *name,
+		     struct bc_jobfile_dep *d)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, name);
+	if (!cJSON_IsObject(o))
+		return;
+	d->path = dup_string(cJSON_GetObjectItemCaseSensitive(o, "path"));
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "size");
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "crc32");
+	d->regular =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "regular")) &&
+	    cJSON_IsNumber(v) && cJSON_IsString(c);
+	d->size = d->regular ? (uint64_t)v->valuedouble : 0;
+	d->crc32 = d->regular ? (uint32_t)strtoul(c->valuestring, NULL, 16) : 0;
 }
 
 int bc_jobfile_read(const char *dir, struct bc_jobfile *jf, char *err,
@@ -236,6 +272,8 @@ int bc_jobfile_read(const char *dir, struct bc_jobfile *jf, char *err,
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "idempotent"));
 	v = cJSON_GetObjectItemCaseSensitive(root, "started_ms");
 	jf->started_ms = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	read_dep(root, "template", &jf->template_file);
+	read_dep(root, "profile_file", &jf->profile_file);
 	v = cJSON_GetObjectItemCaseSensitive(root, "options");
 	jf->options_json = v ? cJSON_PrintUnformatted(v) : NULL;
 	v = cJSON_GetObjectItemCaseSensitive(root, "config");
@@ -256,5 +294,7 @@ void bc_jobfile_release(struct bc_jobfile *jf)
 	/* cJSON_Print* uses the default allocator (malloc). */
 	free(jf->options_json);
 	free(jf->config_json);
+	free(jf->template_file.path);
+	free(jf->profile_file.path);
 	memset(jf, 0, sizeof *jf);
 }

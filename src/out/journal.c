@@ -1,12 +1,14 @@
 /* The journal of an output folder (see bulkcall/journal.h and
  * docs/durability.md): append-only text records, each line
- * "<type> <fields> #<crc32 of what precedes ' #'>\n". Owns its fd and the
- * rows pending until the next commit. libc and zlib (crc32) only. */
+ * "<type> <fields> #<crc32 of what precedes ' #'>\n". Owns its fd, the
+ * rows pending until the next commit, and the thread that makes "sent"
+ * barriers durable off the caller's path. libc, pthreads and zlib only. */
 /* F_OFD_SETLK: a lock owned by the open file, not the process. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +100,18 @@ struct bc_journal {
 	struct rowlist final, not_acted, scratch;
 	int failed_errno;
 	const char *failed_what;
+
+	/* The sync thread (started by the first async barrier). Tickets
+	 * count sync requests; a request is made after its records were
+	 * written, so a sync that starts after ticket T covers T. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	int started, quit;
+	uint64_t requested, synced; /* tickets */
+	int sync_errno;             /* a sync of the thread failed */
+	void (*wake)(void *);
+	void *wake_arg;
 };
 
 static int jfail(struct bc_journal *j, const char *what, int errnum, char *err,
@@ -173,9 +187,70 @@ static int write_out(struct bc_journal *j, char *err, size_t errlen)
 static int sync_out(struct bc_journal *j, char *err, size_t errlen)
 {
 	int result = write_out(j, err, errlen);
-	if (!result && fdatasync(j->fd) != 0)
-		result = jfail(j, "sync", errno, err, errlen);
-	return result;
+	if (result)
+		return result;
+	uint64_t covers = 0;
+	if (j->started) {
+		pthread_mutex_lock(&j->lock);
+		covers = j->requested;
+		pthread_mutex_unlock(&j->lock);
+	}
+	if (fdatasync(j->fd) != 0)
+		return jfail(j, "sync", errno, err, errlen);
+	if (j->started) {
+		/* Every async barrier asked for so far is durable too. */
+		pthread_mutex_lock(&j->lock);
+		if (j->synced < covers)
+			j->synced = covers;
+		pthread_mutex_unlock(&j->lock);
+	}
+	return BC_OK;
+}
+
+static void *sync_main(void *arg)
+{
+	struct bc_journal *j = arg;
+	pthread_mutex_lock(&j->lock);
+	for (;;) {
+		while (!j->quit && j->synced >= j->requested)
+			pthread_cond_wait(&j->cond, &j->lock);
+		if (j->quit)
+			break;
+		uint64_t target = j->requested;
+		pthread_mutex_unlock(&j->lock);
+		int e = fdatasync(j->fd) != 0 ? errno : 0;
+		pthread_mutex_lock(&j->lock);
+		if (e && !j->sync_errno)
+			j->sync_errno = e;
+		if (!e && j->synced < target)
+			j->synced = target;
+		if (j->wake)
+			j->wake(j->wake_arg);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* Asks the sync thread for a sync covering everything written so far. */
+static int request_sync(struct bc_journal *j, uint64_t *ticket, char *err,
+			size_t errlen)
+{
+	if (!j->started) {
+		pthread_mutex_init(&j->lock, NULL);
+		pthread_cond_init(&j->cond, NULL);
+		int r = pthread_create(&j->thread, NULL, sync_main, j);
+		if (r) {
+			pthread_cond_destroy(&j->cond);
+			pthread_mutex_destroy(&j->lock);
+			return jfail(j, "start a sync thread for", r, err, errlen);
+		}
+		j->started = 1;
+	}
+	pthread_mutex_lock(&j->lock);
+	*ticket = ++j->requested;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	return BC_OK;
 }
 
 static int nomem(struct bc_journal *j, char *err, size_t errlen)
@@ -312,15 +387,16 @@ int bc_journal_begin(struct bc_journal *j, const char *what, char *err,
 	return result ? nomem(j, err, errlen) : BC_OK;
 }
 
-int bc_journal_sent(struct bc_journal *j, const uint64_t *rows, size_t n,
-		    char *err, size_t errlen)
+static int seal_commit(struct bc_journal *j, int stopped,
+		       const uint64_t len[BC_OUT_FILES]);
+
+/* Seals the "S" record (after pending "N" records) into j->out. */
+static int seal_sent(struct bc_journal *j, const uint64_t *rows, size_t n)
 {
-	if (j->failed_errno)
-		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
 	j->scratch.n = 0;
 	for (size_t i = 0; i < n; i++)
 		if (rowlist_add(&j->scratch, rows[i]))
-			return nomem(j, err, errlen);
+			return BC_ENOMEM;
 	int result = seal_not_acted(j);
 	if (!result)
 		result = bc_buf_adds(&j->rec, "S ");
@@ -328,9 +404,59 @@ int bc_journal_sent(struct bc_journal *j, const uint64_t *rows, size_t n,
 		result = add_rows(&j->rec, j->scratch.v, j->scratch.n);
 	if (!result)
 		result = seal(j);
-	if (result)
+	return result;
+}
+
+int bc_journal_sent(struct bc_journal *j, const uint64_t *rows, size_t n,
+		    char *err, size_t errlen)
+{
+	if (j->failed_errno)
+		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
+	if (seal_sent(j, rows, n))
 		return nomem(j, err, errlen);
 	return sync_out(j, err, errlen);
+}
+
+int bc_journal_sent_async(struct bc_journal *j, int commit,
+			  const uint64_t len[BC_OUT_FILES],
+			  const uint64_t *rows, size_t n, uint64_t *ticket,
+			  char *err, size_t errlen)
+{
+	if (j->failed_errno)
+		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
+	if ((commit && seal_commit(j, 0, len)) || seal_sent(j, rows, n))
+		return nomem(j, err, errlen);
+	int result = write_out(j, err, errlen);
+	if (!result)
+		result = request_sync(j, ticket, err, errlen);
+	/* The commit record is written: its rows are no longer pending. If
+	 * its sync fails the job stops here and resume redoes them. */
+	if (!result && commit)
+		j->final.n = 0;
+	return result;
+}
+
+int bc_journal_synced(struct bc_journal *j, uint64_t ticket, char *err,
+		      size_t errlen)
+{
+	if (j->failed_errno)
+		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
+	if (!j->started)
+		return 1;
+	pthread_mutex_lock(&j->lock);
+	int e = j->sync_errno;
+	int done = j->synced >= ticket;
+	pthread_mutex_unlock(&j->lock);
+	if (e)
+		return jfail(j, "sync", e, err, errlen);
+	return done;
+}
+
+void bc_journal_set_waker(struct bc_journal *j, void (*wake)(void *),
+			  void *arg)
+{
+	j->wake = wake;
+	j->wake_arg = arg;
 }
 
 int bc_journal_not_acted(struct bc_journal *j, uint64_t row)
@@ -416,6 +542,15 @@ void bc_journal_free(struct bc_journal *j)
 {
 	if (!j)
 		return;
+	if (j->started) {
+		pthread_mutex_lock(&j->lock);
+		j->quit = 1;
+		pthread_cond_signal(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+		pthread_join(j->thread, NULL);
+		pthread_cond_destroy(&j->cond);
+		pthread_mutex_destroy(&j->lock);
+	}
 	if (j->fd >= 0)
 		close(j->fd);
 	bc_buf_release(&j->out);

@@ -412,31 +412,97 @@ static int results_ndjson(struct bc_output *o, const struct bc_result *r)
 	return result;
 }
 
+/* Byte span [*start, *end) of field `want` of one CSV record (no line
+ * terminator), or of its last field when want < 0, and the record's field
+ * count. A quote opens a field only at its start; "" inside quotes is a
+ * quote; bytes after a closing quote stay in that field (the reader has
+ * rejected such a record already). Returns 0, or -1 when the record ends
+ * inside quotes: its fields cannot be told apart. */
+static int csv_field_span(const char *s, size_t len, long want, size_t *start,
+			  size_t *end, size_t *nfields)
+{
+	size_t field = 0, from = 0;
+	int quoted = 0;
+	*start = *end = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (quoted) {
+			if (s[i] == '"' && i + 1 < len && s[i + 1] == '"')
+				i++;
+			else if (s[i] == '"')
+				quoted = 0;
+		} else if (s[i] == '"' && i == from) {
+			quoted = 1;
+		} else if (s[i] == ',') {
+			if (want >= 0 && field == (size_t)want) {
+				*start = from;
+				*end = i;
+			}
+			field++;
+			from = i + 1;
+		}
+	}
+	if (quoted)
+		return -1;
+	if (want < 0 || field == (size_t)want) {
+		*start = from;
+		*end = len;
+	}
+	*nfields = field + 1;
+	return 0;
+}
+
+/* A field that holds a reader's error ("line N: ..."), as the last field
+ * of a malformed record in an errors file written here does. */
+static int is_row_error(const char *s, size_t len)
+{
+	size_t i = len && s[0] == '"' ? 1 : 0;
+	if (len - i < 5 || memcmp(s + i, "line ", 5) != 0)
+		return 0;
+	i += 5;
+	size_t digits = i;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i > digits && i < len && s[i] == ':';
+}
+
 /* CSV errors record: the original bytes with the error as a new last
- * field, or, when the input already carries bulkcall_error (a fed-back
- * errors file), the record re-encoded with that field replaced. */
+ * field. When the input already carries bulkcall_error (a fed-back errors
+ * file) that field's bytes are replaced and every other byte is kept, so
+ * feeding a file back again and again never piles up error columns. In a
+ * record with the wrong field count the old error is the last field when
+ * bulkcall_error is the last column (as in the files written here) and
+ * that field reads "line N: ..."; anything else might be the user's data,
+ * which is never overwritten. */
 static int errors_csv(struct bc_output *o, const struct bc_result *r)
 {
 	const struct bc_row *row = r->row;
 	const char *error = r->error ? r->error : "";
 	struct bc_buf *l = &o->line;
-	int result = BC_OK;
-	if (o->error_col >= 0 && !row->error[0]) {
-		for (size_t c = 0; !result && c < o->opt.cols->count; c++) {
-			size_t len = 0;
-			const char *v = (long)c == o->error_col
-						? error
-						: bc_row_get(row, (long)c, &len);
-			if ((long)c == o->error_col)
-				len = strlen(error);
-			if (c)
-				result = bc_buf_addc(l, ',');
-			if (!result && v)
-				result = add_csv_field(l, v, len);
-		}
+	size_t len = strip_eol(row->raw.ptr, row->raw.len);
+	size_t start = 0, end = 0, nfields = 0;
+	int splice = 0;
+	if (o->error_col >= 0 &&
+	    csv_field_span(row->raw.ptr, len, o->error_col, &start, &end,
+			   &nfields) == 0) {
+		size_t ncols = o->opt.cols->count;
+		splice = nfields == ncols;
+		if (!splice && o->error_col == (long)ncols - 1 &&
+		    csv_field_span(row->raw.ptr, len, -1, &start, &end,
+				   &nfields) == 0)
+			splice = is_row_error(row->raw.ptr + start, end - start);
+	}
+	int result;
+	if (splice) {
+		result = bc_buf_add(l, row->raw.ptr, start);
+		if (!result)
+			result = add_csv_field(l, error, strlen(error));
+		if (!result)
+			result = bc_buf_add(l, row->raw.ptr + end, len - end);
 	} else {
-		result = bc_buf_add(l, row->raw.ptr,
-				    strip_eol(row->raw.ptr, row->raw.len));
+		/* No bulkcall_error field to replace (or quotes that never
+		 * close, so no field boundary can be trusted): the error goes
+		 * after the record's bytes. */
+		result = bc_buf_add(l, row->raw.ptr, len);
 		if (!result)
 			result = bc_buf_addc(l, ',');
 		if (!result)
@@ -447,40 +513,230 @@ static int errors_csv(struct bc_output *o, const struct bc_result *r)
 	return result;
 }
 
-/* NDJSON errors record: the original object with "bulkcall_error" added.
- * A line that was not an object is wrapped so the file stays NDJSON. */
+/* A JSON string literal of s[0..len), which is valid UTF-8: only '"',
+ * '\\' and control characters are escaped (as cJSON and Python do). */
+static int add_json_string(struct bc_buf *b, const char *s, size_t len)
+{
+	int result = bc_buf_addc(b, '"');
+	for (size_t i = 0; !result && i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		switch (c) {
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		default:
+			break;
+		}
+		if (esc)
+			result = bc_buf_adds(b, esc);
+		else if (c < 0x20)
+			result = bc_buf_addf(b, "\\u%04x", c);
+		else
+			result = bc_buf_addc(b, (char)c);
+	}
+	if (!result)
+		result = bc_buf_addc(b, '"');
+	return result;
+}
+
+/* The error as a JSON string; an error cut in the middle of a UTF-8
+ * sequence (messages are bounded) loses the broken tail, so the line
+ * stays valid JSON. */
+static int add_json_error(struct bc_buf *b, const char *error)
+{
+	size_t len = strlen(error);
+	return add_json_string(b, error, bc_utf8_check(error, len));
+}
+
+static int add_base64(struct bc_buf *b, const unsigned char *s, size_t len)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	int result = bc_buf_grow(b, (len + 2) / 3 * 4);
+	for (size_t i = 0; !result && i < len; i += 3) {
+		unsigned v = (unsigned)s[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)s[i + 1] << 8;
+		if (i + 2 < len)
+			v |= s[i + 2];
+		char q[4] = { digits[v >> 18 & 63], digits[v >> 12 & 63],
+			      i + 1 < len ? digits[v >> 6 & 63] : '=',
+			      i + 2 < len ? digits[v & 63] : '=' };
+		result = bc_buf_add(b, q, sizeof q);
+	}
+	return result;
+}
+
+/* cJSON takes every byte up to ' ' for white space; so does this walk. */
+static const char *json_ws(const char *p, const char *end)
+{
+	while (p < end && (unsigned char)*p <= ' ')
+		p++;
+	return p;
+}
+
+static const char *json_skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return end;
+}
+
+static const char *json_skip_value(const char *p, const char *end)
+{
+	if (p < end && *p == '"')
+		return json_skip_string(p, end);
+	if (p < end && (*p == '[' || *p == '{')) {
+		size_t depth = 0;
+		while (p < end) {
+			if (*p == '"') {
+				p = json_skip_string(p, end);
+				continue;
+			}
+			if (*p == '[' || *p == '{')
+				depth++;
+			else if ((*p == ']' || *p == '}') && --depth == 0)
+				return p + 1;
+			p++;
+		}
+		return end;
+	}
+	while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+	       (unsigned char)*p > ' ')
+		p++;
+	return p;
+}
+
+/* In the text of an object cJSON parsed whole (obj, members in text
+ * order), the value bytes of the first member called name. Keys are
+ * compared as cJSON decoded them, so escapes in the key do not matter. */
+static int json_member_span(const char *s, size_t len, const cJSON *obj,
+			    const char *name, size_t *start, size_t *end)
+{
+	const char *p = s, *e = s + len;
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3; /* cJSON skips a BOM */
+	p = json_ws(p, e);
+	if (p >= e || *p != '{')
+		return 0;
+	p++;
+	for (const cJSON *it = obj->child; it; it = it->next) {
+		p = json_skip_string(json_ws(p, e), e);
+		p = json_ws(p, e);
+		if (p >= e || *p != ':')
+			return 0;
+		const char *v = json_ws(p + 1, e);
+		p = json_skip_value(v, e);
+		if (it->string && strcmp(it->string, name) == 0) {
+			*start = (size_t)(v - s);
+			*end = (size_t)(p - s);
+			return 1;
+		}
+		p = json_ws(p, e);
+		if (p < e && *p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* NDJSON errors record, lossless (docs/cli.md): a line that is one JSON
+ * object keeps every byte, with "bulkcall_error" inserted before its
+ * closing brace (or its old value replaced, for a fed-back errors file);
+ * any other line becomes {"bulkcall_raw":LINE,"bulkcall_error":...}, or
+ * {"bulkcall_raw_base64":...} when the line is not UTF-8 (or holds NUL),
+ * so the file stays NDJSON. Re-encoding through cJSON would round big
+ * numbers, drop junk after the object (a bad row would turn good when fed
+ * back) and lose carriage returns. */
 static int errors_ndjson(struct bc_output *o, const struct bc_result *r)
 {
 	const struct bc_row *row = r->row;
-	size_t len = strip_eol(row->raw.ptr, row->raw.len);
-	cJSON *obj = cJSON_ParseWithLength(row->raw.ptr, len);
-	if (!cJSON_IsObject(obj)) {
-		cJSON_Delete(obj);
-		obj = cJSON_CreateObject();
-		if (!obj)
-			return BC_ENOMEM;
-		cJSON *raw = cJSON_CreateString("");
-		/* Invalid UTF-8 or NULs cannot go into JSON text as is. */
-		cJSON_AddItemToObject(obj, "bulkcall_raw", raw);
-		struct bc_buf safe = BC_BUF_INIT(BC_RECORD_MAX * 4);
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)row->raw.ptr[i];
-			if (c >= 0x20 && c < 0x7f)
-				bc_buf_addc(&safe, (char)c);
-			else
-				bc_buf_addf(&safe, "\\x%02x", c);
+	const char *raw = row->raw.ptr ? row->raw.ptr : "";
+	size_t len = row->raw.len;
+	if (len && raw[len - 1] == '\n')
+		len--; /* the line without its LF; a CR before it stays */
+	const char *error = r->error ? r->error : "";
+	struct bc_buf *l = &o->line;
+	int utf8 = bc_utf8_check(raw, len) == len;
+	cJSON *obj = NULL;
+	if (utf8) {
+		const char *end = NULL;
+		obj = cJSON_ParseWithLengthOpts(raw, len, &end, 0);
+		/* The reader's rule: only blanks and CR after the object. */
+		while (obj && end < raw + len &&
+		       (*end == ' ' || *end == '\t' || *end == '\r'))
+			end++;
+		if (obj && (end != raw + len || !cJSON_IsObject(obj))) {
+			cJSON_Delete(obj);
+			obj = NULL;
 		}
-		cJSON_SetValuestring(raw, bc_buf_str(&safe));
-		bc_buf_release(&safe);
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(obj, BC_ERROR_COLUMN);
-	cJSON_AddStringToObject(obj, BC_ERROR_COLUMN, r->error ? r->error : "");
-	char *text = cJSON_PrintUnformatted(obj);
+	int result;
+	size_t start, stop;
+	if (obj && json_member_span(raw, len, obj, BC_ERROR_COLUMN, &start,
+				    &stop)) {
+		result = bc_buf_add(l, raw, start);
+		if (!result)
+			result = add_json_error(l, error);
+		if (!result)
+			result = bc_buf_add(l, raw + stop, len - stop);
+	} else if (obj) {
+		/* Only blanks follow the object: its last '}' closes it. */
+		size_t close = len;
+		while (close && raw[close - 1] != '}')
+			close--;
+		close--;
+		result = bc_buf_add(l, raw, close);
+		if (!result)
+			result = bc_buf_adds(l, obj->child ? ",\"" BC_ERROR_COLUMN
+							     "\":"
+							   : "\"" BC_ERROR_COLUMN
+							     "\":");
+		if (!result)
+			result = add_json_error(l, error);
+		if (!result)
+			result = bc_buf_add(l, raw + close, len - close);
+	} else {
+		result = bc_buf_adds(l, utf8 ? "{\"bulkcall_raw\":"
+					     : "{\"bulkcall_raw_base64\":\"");
+		if (!result)
+			result = utf8 ? add_json_string(l, raw, len)
+				      : add_base64(l, (const unsigned char *)raw,
+						   len);
+		if (!result)
+			result = bc_buf_adds(l, utf8 ? ",\"" BC_ERROR_COLUMN "\":"
+						     : "\",\"" BC_ERROR_COLUMN
+						       "\":");
+		if (!result)
+			result = add_json_error(l, error);
+		if (!result)
+			result = bc_buf_addc(l, '}');
+	}
 	cJSON_Delete(obj);
-	int result = text ? bc_buf_adds(&o->line, text) : BC_ENOMEM;
-	cJSON_free(text);
 	if (!result)
-		result = bc_buf_addc(&o->line, '\n');
+		result = bc_buf_addc(l, '\n');
 	return result;
 }
 

@@ -90,12 +90,15 @@ int bc_check(const struct bc_job_options *o)
 				write_failed = 1;
 				break;
 			}
-			ps.done = n;
+			ps.done = ps.rows_read = n;
 			ps.bytes_read = bc_reader_offset(job.reader);
 			bc_progress_update(&progress, &ps, bc_clock_mono_us());
 		}
 	}
-	bc_progress_finish(&progress);
+	ps.done = ps.rows_read = n;
+	ps.input_done = result == 0;
+	ps.bytes_read = bc_reader_offset(job.reader);
+	bc_progress_finish(&progress, &ps, bc_clock_mono_us());
 	bc_row_release(&row);
 	bc_request_release(&req);
 
@@ -103,7 +106,7 @@ int bc_check(const struct bc_job_options *o)
 		fprintf(stderr, "bulkcall: %s\n", err);
 		code = write_failed ? BC_EXIT_OUTPUT : BC_EXIT_INPUT;
 	}
-	char *opts = bc_job_options_json(o);
+	char *opts = bc_job_options_json(o, job.profile->default_rate);
 	info.options_json = opts;
 	info.ended_ms = bc_clock_unix_ms();
 	info.stopped_because = write_failed || result < 0 ? err : NULL;

@@ -28,10 +28,11 @@ enum slot_state {
 	SLOT_READY,     /* waiting for the scheduler's yes */
 	SLOT_HELD,      /* in the heap: not_before / delay, backoff, throttle */
 	SLOT_IN_FLIGHT, /* handed to the transport */
+	SLOT_SYNCING,   /* admitted; waits for its "sent" record to be durable */
 };
 
 static const char *const state_names[] = { "free", "ready", "held",
-					   "in_flight" };
+					   "in_flight", "syncing" };
 
 struct slot {
 	struct bc_row row;
@@ -45,6 +46,10 @@ struct slot {
 	long status;
 	int64_t latency_ms;
 	unsigned token_gen;  /* minted token the request carried */
+	/* Not idempotent, and an attempt may have reached the provider
+	 * (--retry-unknown sent it again): if it does not end ok or failed
+	 * it is unknown, never retry, whose file is fed back as is. */
+	int maybe_sent;
 };
 
 /* A minted bearer token (OAuth client credentials), shared by every
@@ -122,6 +127,7 @@ struct engine {
 	int64_t start_ms, deadline_ms;
 	int have_window;
 	struct bc_window window;
+	int64_t window_said_ms; /* last "window opens at" line; 0: none */
 	uint64_t rows_read;
 
 	const struct bc_resume *rs; /* NULL: a new job */
@@ -131,6 +137,14 @@ struct engine {
 	int64_t last_commit_ms;
 	size_t *batch; /* rows admitted in one dispatch pass */
 	uint64_t *batch_rows;
+	/* Admitted rows whose "sent" record is being synced by the journal's
+	 * thread, in dispatch order (a ring): they go out once their ticket
+	 * is durable, while the loop goes on reading answers. */
+	struct parked {
+		size_t slot;
+		uint64_t ticket;
+	} *parked;
+	size_t parked_head, nparked;
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -241,10 +255,12 @@ static void make_ready(struct engine *e, struct slot *s)
 
 /* A row back from the transport goes to the queue again: its attempt did
  * not act (no answer reached the server, 5xx, throttle, 401), so resume
- * may send it again after a crash. Journalled for non-idempotent rows. */
+ * may send it again after a crash. Journalled for non-idempotent rows,
+ * unless an earlier attempt may have acted: then the journal keeps
+ * saying "may have been sent". */
 static void requeued(struct engine *e, struct slot *s)
 {
-	if (e->barrier && e->stop != STOP_OUTPUT &&
+	if (e->barrier && !s->maybe_sent && e->stop != STOP_OUTPUT &&
 	    bc_journal_not_acted(e->jr, s->row.index) != BC_OK)
 		output_failed(e, "out of memory for the journal");
 }
@@ -303,18 +319,23 @@ static int intake_one(struct engine *e)
 			e->stop = STOP_INPUT;
 		}
 		e->input_done = 1;
+		e->ps.input_done = 1; /* the total is exact from now on */
 		return r < 0 ? -1 : 0;
 	}
 	e->rows_read++;
+	e->ps.rows_read = e->rows_read;
 	s->attempts = 0;
 	s->first_ms = 0;
 	s->status = 0;
 	s->latency_ms = -1;
 	s->error[0] = '\0';
 	s->key = NULL;
+	s->maybe_sent = 0;
 	if (e->rs && bc_rowset_has(&e->rs->js.final, s->row.index)) {
 		/* Final before the crash or stop: its record is kept. */
 		e->free_list[e->nfree++] = idx;
+		e->ps.done++;
+		e->ps.skipped++;
 		return 1;
 	}
 	if (e->rs && e->barrier && !e->opt->retry_unknown &&
@@ -325,6 +346,9 @@ static int intake_one(struct engine *e)
 		       "in flight when the run stopped: may have been sent");
 		return 1;
 	}
+	/* --retry-unknown sends it again, but it may have been sent. */
+	s->maybe_sent = e->rs && e->barrier &&
+			bc_rowset_has(&e->rs->js.maybe_sent, s->row.index);
 	if (s->row.error[0]) {
 		finish(e, s, BC_OUTCOME_REJECTED, s->row.error);
 		return 1;
@@ -356,19 +380,37 @@ static int intake_one(struct engine *e)
 	return 1;
 }
 
+/* A row that will not be sent again by this run: retry, whose file is
+ * "feed it back"; or unknown when an attempt may have reached the
+ * provider (maybe_sent), since feeding it back could call a person
+ * twice. */
+static void finish_not_done(struct engine *e, struct slot *s,
+			    const char *why)
+{
+	if (!s->maybe_sent) {
+		finish(e, s, BC_OUTCOME_RETRY, why);
+		return;
+	}
+	char msg[700];
+	snprintf(msg, sizeof msg, "may have been sent (--retry-unknown): %.600s",
+		 why);
+	finish(e, s, BC_OUTCOME_UNKNOWN, msg);
+}
+
 /* After a stop, rows that were not sent still get a record: the rest of
- * the input is read, validated and written as retry. The journal does not
- * make them final (e->stopping): resume sends them. */
+ * the input is read, validated and written as retry (unknown for a row
+ * an earlier attempt may have sent). The journal does not make them final
+ * (e->stopping): resume sends them, or finds them maybe sent. */
 static void drain_unsent(struct engine *e, const char *why)
 {
 	struct bc_heap_item item;
 	while (bc_heap_pop(&e->held, &item) == 1) {
 		struct slot *s = item.data;
-		finish(e, s, BC_OUTCOME_RETRY, s->error[0] ? s->error : why);
+		finish_not_done(e, s, s->error[0] ? s->error : why);
 	}
 	for (size_t i = 0; i < e->nready; i++) {
 		struct slot *s = &e->slots[e->ready[i]];
-		finish(e, s, BC_OUTCOME_RETRY, s->error[0] ? s->error : why);
+		finish_not_done(e, s, s->error[0] ? s->error : why);
 	}
 	e->nready = 0;
 	while (!e->input_done && e->stop != STOP_OUTPUT && e->nfree) {
@@ -377,10 +419,10 @@ static void drain_unsent(struct engine *e, const char *why)
 		/* intake_one leaves a valid row ready or held: not sent. */
 		while (e->nready) {
 			struct slot *s = &e->slots[e->ready[--e->nready]];
-			finish(e, s, BC_OUTCOME_RETRY, why);
+			finish_not_done(e, s, why);
 		}
 		while (bc_heap_pop(&e->held, &item) == 1)
-			finish(e, item.data, BC_OUTCOME_RETRY, why);
+			finish_not_done(e, item.data, why);
 	}
 }
 
@@ -515,6 +557,23 @@ static int token_recover(struct engine *e, struct slot *s, int64_t now)
 	return 1;
 }
 
+/* "fatal API answer (HTTP 401): why". A profile's message may say the
+ * status already ("HTTP 401", or a provider's "HTTP 401: Unauthorized"):
+ * it is said once. */
+static void fatal_reason(char *out, size_t len, long status, const char *msg)
+{
+	char http[32];
+	int n = snprintf(http, sizeof http, "HTTP %ld", status);
+	if (n > 0 && strncmp(msg, http, (size_t)n) == 0) {
+		if (msg[n] == '\0')
+			msg += n;
+		else if (msg[n] == ':' && msg[n + 1] == ' ')
+			msg += n + 2;
+	}
+	snprintf(out, len, "fatal API answer (HTTP %ld)%s%s", status,
+		 *msg ? ": " : "", msg);
+}
+
 /* A transient failure: back off and try again, or give up to retry. */
 static void retry_later(struct engine *e, struct slot *s, int64_t now)
 {
@@ -526,7 +585,7 @@ static void retry_later(struct engine *e, struct slot *s, int64_t now)
 		snprintf(why, sizeof why, "%s after %u attempts: %s",
 			 v == BC_RETRY_NO_ATTEMPTS ? "gave up" : "out of retry time",
 			 s->attempts, s->error);
-		finish(e, s, BC_OUTCOME_RETRY, why);
+		finish_not_done(e, s, why);
 		return;
 	}
 	e->ps.retries++;
@@ -568,11 +627,15 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 		break;
 	case BC_NET_MAYBE_SENT:
 		snprintf(s->error, sizeof s->error, "%s", d->error);
-		if (!p->idempotent && !e->opt->retry_unknown) {
+		/* e->barrier, not the profile: a resumed job keeps the
+		 * idempotency it was started with (setup()). */
+		if (e->barrier && !e->opt->retry_unknown) {
 			bc_sched_done(&e->sched, s->key, &so, now);
 			finish(e, s, BC_OUTCOME_UNKNOWN, s->error);
 			return;
 		}
+		/* --retry-unknown: sent again, but it may have acted. */
+		s->maybe_sent |= e->barrier;
 		v = BC_VERDICT_RETRY;
 		break;
 	case BC_NET_TOO_BIG:
@@ -620,7 +683,7 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 			char why[600];
 			snprintf(why, sizeof why,
 				 "throttled past --max-retry-time: %s", s->error);
-			finish(e, s, BC_OUTCOME_RETRY, why);
+			finish_not_done(e, s, why);
 			return;
 		}
 		requeued(e, s);
@@ -641,8 +704,7 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 		if (d->status == 401 && token_recover(e, s, now))
 			return;
 		char why[600];
-		snprintf(why, sizeof why, "fatal API answer (HTTP %ld): %s",
-			 d->status, s->error);
+		fatal_reason(why, sizeof why, d->status, s->error);
 		/* The provider refused to act: the row is safe to send again
 		 * once the cause (credentials) is fixed. It waits with the
 		 * other unsent rows and is written as retry by the stop, so
@@ -656,15 +718,59 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 	}
 }
 
-static int window_closed(struct engine *e, int64_t *reopen_mono)
+/* Is it outside --window now? Then *open_unix_ms is when it opens and
+ * *reopen_mono the same on the engine's clock. Cheap on every pass: the
+ * window caches its next change. */
+static int window_closed(struct engine *e, int64_t now, int64_t *reopen_mono,
+			 int64_t *open_unix_ms)
 {
 	if (!e->have_window)
 		return 0;
-	int64_t unix_now = bc_clock_unix_ms(), open_at;
-	if (bc_window_inside(&e->window, unix_now, &open_at))
+	int64_t unix_now = bc_clock_unix_ms();
+	if (bc_window_inside(&e->window, unix_now, open_unix_ms)) {
+		e->window_said_ms = 0; /* the next wait says so again */
 		return 0;
-	*reopen_mono = now_ms() + (open_at - unix_now);
+	}
+	*reopen_mono = now + (*open_unix_ms - unix_now);
 	return 1;
+}
+
+/* "at 2026-03-02 09:00 America/New_York (in 13h 05m)": the window's
+ * opening in its own zone's local time. */
+static void window_when(const struct engine *e, int64_t open_unix_ms,
+			int64_t wait_ms, char *out, size_t len)
+{
+	char local[32];
+	bc_window_local_time(&e->window, open_unix_ms, local, sizeof local);
+	long long s = (long long)((wait_ms + 999) / 1000);
+	char in[32];
+	long long m = (s + 59) / 60;
+	if (s >= 3600)
+		snprintf(in, sizeof in, "%lldh %02lldm", m / 60, m % 60);
+	else if (s >= 60)
+		snprintf(in, sizeof in, "%lldm %02llds", s / 60, s % 60);
+	else
+		snprintf(in, sizeof in, "%llds", s);
+	snprintf(out, len, "at %s %s (in %s)", local,
+		 e->window.tz[0] ? e->window.tz : "local time", in);
+}
+
+/* Waiting outside the window: a line saying when it opens, then again at
+ * most every WINDOW_SAY_MS, so a log shows why the run sends nothing. */
+#define WINDOW_SAY_MS (10 * 60 * 1000)
+
+static void window_say_wait(struct engine *e, int64_t now,
+			    int64_t open_unix_ms, int64_t reopen_mono)
+{
+	if (e->opt->quiet ||
+	    (e->window_said_ms && now - e->window_said_ms < WINDOW_SAY_MS))
+		return;
+	e->window_said_ms = now ? now : 1;
+	char when[160];
+	window_when(e, open_unix_ms, reopen_mono - now, when, sizeof when);
+	fprintf(stderr, "%sbulkcall: outside --window %s: waiting; it opens %s\n",
+		e->progress.enabled && e->progress.live ? "\n" : "",
+		e->opt->window, when);
 }
 
 /* Hands one admitted row to the transport. */
@@ -692,10 +798,21 @@ static void submit(struct engine *e, size_t idx, int64_t now)
 	slot_set(e, s, SLOT_IN_FLIGHT);
 }
 
+/* An admitted row goes back to the queue without being sent. */
+static void unsend(struct engine *e, size_t idx, int64_t now)
+{
+	struct bc_sched_outcome so = { .result = BC_SCHED_ERROR,
+				       .sent_ms = now,
+				       .retry_after_ms = -1 };
+	bc_sched_done(&e->sched, e->slots[idx].key, &so, now);
+	make_ready(e, &e->slots[idx]);
+}
+
 /* Hands ready rows to the transport while the scheduler says yes. Returns
  * the earliest time something refused may be asked again. Rows admitted in
- * one pass go out together: for a non-idempotent profile, after one
- * journal record naming them all is durable (one fdatasync per pass). */
+ * one pass go out together: for a non-idempotent profile, once one journal
+ * record naming them all is durable (one fdatasync per pass, on the
+ * journal's thread: they wait parked, release_parked sends them). */
 static int64_t dispatch(struct engine *e, int64_t now)
 {
 	int64_t next = INT64_MAX;
@@ -728,37 +845,77 @@ static int64_t dispatch(struct engine *e, int64_t now)
 		return next;
 	char err[512];
 	int r = BC_OK;
-	if (e->barrier && bc_journal_pending(e->jr) &&
-	    now - e->last_commit_ms >= COMMIT_WITH_SENT_MS) {
+	uint64_t ticket = 0;
+	if (e->barrier) {
 		/* The barrier's fdatasync also commits the rows finished since
-		 * the last commit: after a crash they stay ok instead of
-		 * becoming unknown. */
+		 * the last commit when one is due: after a crash they stay ok
+		 * instead of becoming unknown. */
 		uint64_t len[BC_OUT_FILES];
-		r = bc_output_commit(e->job.output, len, err, sizeof err);
+		int with_commit = bc_journal_pending(e->jr) &&
+				  now - e->last_commit_ms >= COMMIT_WITH_SENT_MS;
+		if (with_commit) {
+			r = bc_output_commit(e->job.output, len, err, sizeof err);
+			e->last_commit_ms = now;
+		}
 		if (!r)
-			r = bc_journal_commit_sent(e->jr, len, e->batch_rows,
-						   nbatch, err, sizeof err);
-		e->last_commit_ms = now;
-	} else if (e->barrier) {
-		r = bc_journal_sent(e->jr, e->batch_rows, nbatch, err,
-				    sizeof err);
+			r = bc_journal_sent_async(e->jr, with_commit, len,
+						  e->batch_rows, nbatch, &ticket,
+						  err, sizeof err);
 	}
 	if (r != BC_OK) {
 		/* Not durably "sent": not sent. Back to the queue, unsent. */
 		output_failed(e, err);
-		struct bc_sched_outcome so = { .result = BC_SCHED_ERROR,
-					       .sent_ms = now,
-					       .retry_after_ms = -1 };
-		for (i = 0; i < nbatch; i++) {
-			bc_sched_done(&e->sched, e->slots[e->batch[i]].key, &so,
-				      now);
-			e->ready[e->nready++] = e->batch[i];
-		}
+		for (i = 0; i < nbatch; i++)
+			unsend(e, e->batch[i], now);
 		return next;
 	}
-	for (i = 0; i < nbatch; i++)
-		submit(e, e->batch[i], now);
+	for (i = 0; i < nbatch; i++) {
+		if (!e->barrier) {
+			submit(e, e->batch[i], now);
+			continue;
+		}
+		struct parked *pk =
+			&e->parked[(e->parked_head + e->nparked++) % e->nslots];
+		pk->slot = e->batch[i];
+		pk->ticket = ticket;
+		slot_set(e, &e->slots[e->batch[i]], SLOT_SYNCING);
+	}
 	return next;
+}
+
+/* Sends the parked rows whose "sent" record is durable now; after a stop
+ * (or a failed sync) they go back to the queue unsent instead. */
+static void release_parked(struct engine *e, int64_t now)
+{
+	char err[512];
+	while (e->nparked) {
+		struct parked *pk = &e->parked[e->parked_head];
+		int r = e->stop == STOP_NONE
+				? bc_journal_synced(e->jr, pk->ticket, err,
+						    sizeof err)
+				: BC_EINVAL;
+		if (r == 0)
+			return;
+		if (r < 0 && r != BC_EINVAL)
+			output_failed(e, err);
+		if (r == 1) {
+			submit(e, pk->slot, now);
+		} else {
+			/* Its S record may be durable: the N record says the
+			 * row was not sent after all (when the journal still
+			 * takes records). */
+			requeued(e, &e->slots[pk->slot]);
+			unsend(e, pk->slot, now);
+		}
+		e->parked_head = (e->parked_head + 1) % e->nslots;
+		e->nparked--;
+	}
+}
+
+/* The journal's sync thread finished a sync: parked rows may go. */
+static void wake_loop(void *net)
+{
+	bc_transport_wake(net);
 }
 
 /* job.json (a new job), the journal, and a first commit holding the
@@ -800,7 +957,19 @@ static int open_journal(struct engine *e, const struct bc_job_options *o)
 			if (bc_job_abspath(o->input, abs, sizeof abs) == BC_OK)
 				jf.input = abs;
 		}
-		jf.options_json = bc_job_options_json(o);
+		/* What the profile read at bind is part of the job too. */
+		char tpl_abs[4096], pf_abs[4096];
+		if (bc_job_dep_record(o->template_path, &jf.template_file,
+				      tpl_abs, sizeof tpl_abs, err,
+				      sizeof err) != BC_OK ||
+		    bc_job_dep_record(o->profile_file, &jf.profile_file,
+				      pf_abs, sizeof pf_abs, err,
+				      sizeof err) != BC_OK) {
+			fprintf(stderr, "bulkcall: %s\n", err);
+			return BC_EXIT_USAGE;
+		}
+		jf.options_json =
+			bc_job_options_json(o, e->job.profile->default_rate);
 		jf.config_json = bc_job_options_config_json(o);
 		result = jf.options_json && jf.config_json
 				 ? bc_jobfile_write(dir, &jf, err, sizeof err)
@@ -825,6 +994,7 @@ static int open_journal(struct engine *e, const struct bc_job_options *o)
 		fprintf(stderr, "bulkcall: %s\n", err);
 		return BC_EXIT_OUTPUT;
 	}
+	bc_journal_set_waker(e->jr, wake_loop, e->net);
 	commit(e, 0);
 	return e->stop == STOP_OUTPUT ? BC_EXIT_OUTPUT : BC_EXIT_OK;
 }
@@ -846,7 +1016,21 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	if (code != BC_EXIT_OK)
 		return code;
 	const struct bc_profile *p = e->job.profile;
-	e->barrier = !p->idempotent;
+	/* A resumed job keeps the idempotency job.json recorded when it
+	 * started (its journal's "sent" records were kept, or not, for that
+	 * value), unless the profile now says a repeat is harmful: a row
+	 * that may have been sent is never sent again because a profile
+	 * changed between the crash and the resume. */
+	int idempotent = p->idempotent && (!e->rs || e->rs->jf.idempotent);
+	if (e->rs && e->rs->jf.idempotent != p->idempotent && !o->quiet)
+		fprintf(stderr,
+			"bulkcall resume: warning: job.json says the job's "
+			"profile is %s, '%s' now says %s: its rows are handled "
+			"as not idempotent\n",
+			e->rs->jf.idempotent ? "idempotent" : "not idempotent",
+			p->name,
+			p->idempotent ? "idempotent" : "not idempotent");
+	e->barrier = !idempotent;
 	const char *key = o->key ? o->key : p->default_key;
 	e->key_col = -1;
 	if (strcmp(key, "*") != 0) {
@@ -859,11 +1043,26 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		}
 	}
 	if (o->window) {
-		if (bc_window_parse(&e->window, o->window, o->tz) != BC_OK) {
+		int r = bc_window_parse(&e->window, o->window, o->tz);
+		if (r == BC_ENOTFOUND) {
+			fprintf(stderr, "bulkcall: --tz: unknown time zone "
+					"'%s'\n",
+				o->tz);
+			return BC_EXIT_USAGE;
+		}
+		if (r != BC_OK) {
 			fprintf(stderr, "bulkcall: --window: '%s' must be "
-					"HH:MM-HH:MM\n",
+					"HH:MM-HH:MM, start and end different\n",
 				o->window);
 			return BC_EXIT_USAGE;
+		}
+		/* The process runs in the window's zone (every time bulkcall
+		 * writes is UTC), set before any thread exists: checking the
+		 * window then never changes the environment while libcurl's
+		 * threads read it (proxy variables, per transfer). */
+		if (o->tz && *o->tz) {
+			setenv("TZ", o->tz, 1);
+			tzset();
 		}
 		e->have_window = 1;
 	}
@@ -901,8 +1100,9 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	e->ready = calloc(e->nslots, sizeof *e->ready);
 	e->batch = calloc(e->nslots, sizeof *e->batch);
 	e->batch_rows = calloc(e->nslots, sizeof *e->batch_rows);
+	e->parked = calloc(e->nslots, sizeof *e->parked);
 	if (!e->slots || !e->free_list || !e->ready || !e->batch ||
-	    !e->batch_rows) {
+	    !e->batch_rows || !e->parked) {
 		fprintf(stderr, "bulkcall: out of memory for %zu slots\n",
 			e->nslots);
 		return BC_EXIT_OUTPUT;
@@ -933,7 +1133,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		.nheaders = e->job.ctx.nheaders,
 		/* --retry-unknown accepts repeats; otherwise a request of a
 		 * non-idempotent profile goes out once at most. */
-		.no_resend = !p->idempotent && !o->retry_unknown,
+		.no_resend = e->barrier && !o->retry_unknown,
 		.threads = net_threads(o),
 	};
 	if (o->insecure)
@@ -960,6 +1160,9 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 
 static void teardown(struct engine *e)
 {
+	/* The journal first: its sync thread wakes the transport. */
+	bc_journal_free(e->jr);
+	e->jr = NULL;
 	if (e->net)
 		bc_transport_free(e->net);
 	for (size_t i = 0; e->slots && i < e->nslots; i++) {
@@ -971,7 +1174,7 @@ static void teardown(struct engine *e)
 	free(e->ready);
 	free(e->batch);
 	free(e->batch_rows);
-	bc_journal_free(e->jr);
+	free(e->parked);
 	bc_request_release(&e->token.req);
 	bc_heap_release(&e->held);
 	bc_sched_release(&e->sched);
@@ -1016,15 +1219,25 @@ static void loop(struct engine *e)
 			const struct bc_heap_item *top = bc_heap_peek(&e->held);
 			if (top && top->due_ms < wake)
 				wake = top->due_ms;
-			int64_t reopen;
-			if (window_closed(e, &reopen)) {
-				if (e->deadline_ms != INT64_MAX) {
-					stop_dispatch(e, STOP_MAX_RUNTIME,
-						      "outside --window with "
-						      "--max-runtime: rows not "
-						      "sent go to retry");
+			int64_t reopen, open_unix;
+			if (window_closed(e, now, &reopen, &open_unix)) {
+				/* Wait for the window; the deadline check
+				 * above ends the wait. If the window opens
+				 * only after the deadline, no row can go:
+				 * stop now. */
+				if (reopen >= e->deadline_ms) {
+					char when[160], why[300];
+					window_when(e, open_unix, reopen - now,
+						    when, sizeof when);
+					snprintf(why, sizeof why,
+						 "--window opens %s, after "
+						 "--max-runtime ends: rows not "
+						 "sent go to retry",
+						 when);
+					stop_dispatch(e, STOP_MAX_RUNTIME, why);
 					continue;
 				}
+				window_say_wait(e, now, open_unix, reopen);
 				if (reopen < wake)
 					wake = reopen;
 			} else if (e->nready && token_ready(e, now)) {
@@ -1033,11 +1246,12 @@ static void loop(struct engine *e)
 					wake = next;
 			}
 		}
+		release_parked(e, now);
 		size_t in_flight = bc_transport_in_flight(e->net);
 		if (e->input_done && !in_flight && !e->nready &&
-		    bc_heap_size(&e->held) == 0)
+		    !e->nparked && bc_heap_size(&e->held) == 0)
 			break;
-		if (e->stop != STOP_NONE && !in_flight)
+		if (e->stop != STOP_NONE && !in_flight && !e->nparked)
 			break;
 		int timeout = wake > now ? (int)(wake - now) : 0;
 		if (timeout > 200)
@@ -1047,6 +1261,7 @@ static void loop(struct engine *e)
 		while (bc_transport_next_done(e->net, &d) == 1)
 			handle_done(e, &d);
 		now = now_ms();
+		release_parked(e, now);
 		e->ps.in_flight = bc_transport_in_flight(e->net);
 		e->ps.bytes_read = bc_reader_offset(e->job.reader);
 		bc_progress_update(&e->progress, &e->ps, bc_clock_mono_us());
@@ -1099,7 +1314,6 @@ int bc__run(const struct bc_job_options *o, const struct bc_resume *rs)
 		.resumes = rs ? rs->js.runs : 0,
 	};
 	loop(&e);
-	bc_progress_finish(&e.progress);
 	/* Every final record so far becomes durable; then, after a stop,
 	 * the unsent rows are written as retry past that commit. */
 	commit(&e, 0);
@@ -1109,8 +1323,12 @@ int bc__run(const struct bc_job_options *o, const struct bc_resume *rs)
 		drain_unsent(&e, e.stop_detail);
 		commit(&e, 1);
 	}
+	/* After the drain, so the last line counts every row. */
+	e.ps.in_flight = bc_transport_in_flight(e.net);
+	e.ps.bytes_read = bc_reader_offset(e.job.reader);
+	bc_progress_finish(&e.progress, &e.ps, bc_clock_mono_us());
 
-	char *opts = bc_job_options_json(o);
+	char *opts = bc_job_options_json(o, e.job.profile->default_rate);
 	info.options_json = opts;
 	info.ended_ms = bc_clock_unix_ms();
 	info.stopped_because = e.stop != STOP_NONE ? e.stop_detail : NULL;

@@ -1,9 +1,11 @@
 /* Shared job plumbing: option defaults and their JSON form, and opening
  * the input, profile and output folder the way every command does, with
  * the exit code each failure maps to. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +57,7 @@ static void add_str(cJSON *j, const char *name, const char *v)
 		cJSON_AddNullToObject(j, name);
 }
 
-char *bc_job_options_json(const struct bc_job_options *o)
+char *bc_job_options_json(const struct bc_job_options *o, double profile_rate)
 {
 	cJSON *j = cJSON_CreateObject();
 	if (!j)
@@ -64,7 +66,8 @@ char *bc_job_options_json(const struct bc_job_options *o)
 	add_str(j, "profile", o->profile);
 	add_str(j, "out", o->out_dir);
 	add_str(j, "base_url", o->base_url);
-	cJSON_AddNumberToObject(j, "rate", o->rate);
+	/* The rate in effect, not -1 for "the profile's". */
+	cJSON_AddNumberToObject(j, "rate", o->rate >= 0 ? o->rate : profile_rate);
 	cJSON_AddNumberToObject(j, "burst", o->burst);
 	cJSON_AddNumberToObject(j, "concurrency", (double)o->concurrency);
 	if (o->net_threads >= 0)
@@ -117,6 +120,32 @@ int bc_job_abspath(const char *path, char *out, size_t len)
 		path += 2;
 	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? BC_OK
 								 : BC_ETOOBIG;
+}
+
+int bc_job_dep_record(const char *path, struct bc_jobfile_dep *d, char *abs,
+		      size_t abslen, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	if (!path)
+		return BC_OK;
+	/* The same spelling as the config's (cfg_path), so resume can tell
+	 * the job's file from another one given on its command line. */
+	d->path =
+	    bc_job_abspath(path, abs, abslen) == BC_OK ? abs : (char *)path;
+	uint64_t size;
+	int64_t mtime_ms;
+	uint32_t crc;
+	int r = bc_file_identity(path, &size, &mtime_ms, &crc, err, errlen);
+	if (r == BC_EINVAL)
+		return BC_OK; /* a pipe: recorded, not regular */
+	if (r == BC_ENOMEM)
+		snprintf(err, errlen, "out of memory reading '%s'", path);
+	if (r != BC_OK)
+		return r;
+	d->regular = 1;
+	d->size = size;
+	d->crc32 = crc;
+	return BC_OK;
 }
 
 static void cfg_str(cJSON *j, const char *name, const char *v)
@@ -196,7 +225,10 @@ char *bc_job_options_config_json(const struct bc_job_options *o)
 	return text;
 }
 
-/* bulkcall-out/<input stem>-<UTC stamp>: a fresh folder per run. */
+/* bulkcall-out/<input stem>-<UTC stamp>, or with -2, -3, ... after it: a
+ * fresh folder per run, claimed with mkdir() (atomic), so two runs started
+ * in the same second never get the same one. A folder that cannot be made
+ * is left for bc_output_open to report. */
 static void default_out_dir(char *out, size_t len, const char *input)
 {
 	const char *base = strrchr(input, '/');
@@ -212,6 +244,13 @@ static void default_out_dir(char *out, size_t len, const char *input)
 	char stamp[32];
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(out, len, "bulkcall-out/%s-%s", stem, stamp);
+	if (mkdir("bulkcall-out", 0755) != 0 && errno != EEXIST)
+		return;
+	for (unsigned n = 2; n < 10000; n++) {
+		if (mkdir(out, 0755) == 0 || errno != EEXIST)
+			return;
+		snprintf(out, len, "bulkcall-out/%s-%s-%u", stem, stamp, n);
+	}
 }
 
 void bc_job_release(struct bc_job *job)

@@ -38,6 +38,13 @@ char *bc_job_options_config_json(const struct bc_job_options *o);
 /* path made absolute against the current directory (not resolved). */
 int bc_job_abspath(const char *path, char *out, size_t len);
 
+/* A file the profile reads (--template, --profile-file) as job.json
+ * records it: absolute path (in abs), size and CRC-32; a pipe is recorded
+ * as not regular. path NULL: d->path stays NULL. BC_EIO after writing
+ * why into err when the file cannot be read. */
+int bc_job_dep_record(const char *path, struct bc_jobfile_dep *d, char *abs,
+		      size_t abslen, char *err, size_t errlen);
+
 /* What resume found in the folder, for the engine. */
 struct bc_resume {
 	struct bc_jobfile jf;

@@ -2,7 +2,9 @@
  * that the folder is a resumable job and that its input is the same file
  * (size and CRC-32), reads the journal, and hands the engine the rows
  * already final and the rows that may have been sent. The options come
- * from job.json with the command line's flags on top (src/cli). Design:
+ * from job.json with the command line's flags on top (src/cli), except
+ * those that decide how requests are built (profile, --template,
+ * --profile-file), whose files are checked like the input. Design:
  * docs/durability.md. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,94 @@ static int same_shape(const struct bc_jobfile *jf,
 	}
 	cJSON_Delete(cfg);
 	return same;
+}
+
+/* --template and --profile-file: the job's own files, never others. The
+ * CLI put job.json's paths in o unless a flag (or resume's -c) gave one;
+ * naming the job's file again is no change. */
+static int same_files(const struct bc_jobfile *jf,
+		      const struct bc_job_options *o)
+{
+	cJSON *cfg = jf->config_json ? cJSON_Parse(jf->config_json) : NULL;
+	static const char *const names[] = {"template", "profile-file"};
+	int code = BC_EXIT_OK;
+	for (size_t i = 0; code == BC_EXIT_OK && i < 2; i++) {
+		const cJSON *v =
+		    cJSON_GetObjectItemCaseSensitive(cfg, names[i]);
+		const char *job = cJSON_IsString(v) ? v->valuestring : NULL;
+		const char *got = i ? o->profile_file : o->template_path;
+		char abs[4096];
+		if (got && bc_job_abspath(got, abs, sizeof abs) == BC_OK)
+			got = abs;
+		if ((!job && !got) || (job && got && strcmp(job, got) == 0))
+			continue;
+		if (job)
+			fprintf(stderr,
+				"bulkcall resume: --%s cannot change on "
+				"resume: the job's is '%s' (job.json), and the "
+				"rows left must be built like the rows sent\n",
+				names[i], job);
+		else
+			fprintf(stderr,
+				"bulkcall resume: --%s cannot be added on "
+				"resume: the job was started without one\n",
+				names[i]);
+		code = BC_EXIT_USAGE;
+	}
+	cJSON_Delete(cfg);
+	return code;
+}
+
+/* The contents of the files the profile reads, like the input's: a
+ * changed template would build the remaining rows' requests differently,
+ * a changed profile file could even change their idempotency. */
+static int check_dep(const char *dir, const char *option,
+		     const struct bc_jobfile_dep *d, const char *config_path,
+		     int quiet)
+{
+	if (!d->path) {
+		if (config_path && !quiet)
+			fprintf(stderr,
+				"bulkcall resume: warning: job.json does not "
+				"record the contents of --%s '%s' (an older "
+				"bulkcall started the job): not checked\n",
+				option, config_path);
+		return BC_EXIT_OK;
+	}
+	if (!d->regular) {
+		fprintf(stderr,
+			"bulkcall resume: refusing: the job's --%s '%s' was "
+			"not a regular file (a pipe?), so whether it is the "
+			"same cannot be checked. Start a new run (e.g. on "
+			"%s/retry.* and the rows not in results)\n",
+			option, d->path, dir);
+		return BC_EXIT_USAGE;
+	}
+	char err[512];
+	uint64_t size;
+	int64_t mtime_ms;
+	uint32_t crc;
+	if (bc_file_identity(d->path, &size, &mtime_ms, &crc, err,
+			     sizeof err) != BC_OK) {
+		fprintf(stderr,
+			"bulkcall resume: the job's --%s is unreadable: %s\n",
+			option, err);
+		return BC_EXIT_USAGE;
+	}
+	if (size != d->size || crc != d->crc32) {
+		fprintf(stderr,
+			"bulkcall resume: refusing: the --%s '%s' changed "
+			"since the job started (%s): the rows left would not "
+			"be sent the way the others were. Restore the original "
+			"file, or start a new run (e.g. on %s/retry.* and the "
+			"rows not in results)\n",
+			option, d->path,
+			size != d->size ? "its size differs"
+					: "its checksum differs",
+			dir);
+		return BC_EXIT_USAGE;
+	}
+	return BC_EXIT_OK;
 }
 
 static int check_input(const char *dir, const struct bc_jobfile *jf)
@@ -109,15 +199,16 @@ int bc_resume(const char *dir, const struct bc_job_options *flags)
 		goto out;
 	}
 	if (rs.js.complete) {
-		/* The status of the finished job, so `resume && ...` reads
-		 * the same as the run did. */
-		code = rs.js.exit_code == BC_EXIT_OK ? BC_EXIT_OK
-						     : BC_EXIT_SOME_NOT_OK;
+		/* Nothing left to do is success, whatever the rows'
+		 * outcomes: a script can loop on resume until it exits 0.
+		 * The message and summary.json say whether every row was
+		 * ok. */
 		fprintf(stderr,
 			"bulkcall resume: the job in '%s' is already finished "
 			"(%llu rows%s); nothing to do. See %s/summary.json\n",
 			dir, (unsigned long long)rs.js.final.count,
-			code == BC_EXIT_OK ? ", every one ok" : ", some not ok",
+			rs.js.exit_code == BC_EXIT_OK ? ", every one ok"
+						      : ", some not ok",
 			dir);
 		goto out;
 	}
@@ -155,7 +246,16 @@ int bc_resume(const char *dir, const struct bc_job_options *flags)
 		code = BC_EXIT_USAGE;
 		goto out;
 	}
+	code = same_files(&rs.jf, &o);
+	if (code != BC_EXIT_OK)
+		goto out;
 	code = check_input(dir, &rs.jf);
+	if (code == BC_EXIT_OK)
+		code = check_dep(dir, "template", &rs.jf.template_file,
+				 o.template_path, o.quiet);
+	if (code == BC_EXIT_OK)
+		code = check_dep(dir, "profile-file", &rs.jf.profile_file,
+				 o.profile_file, o.quiet);
 	if (code != BC_EXIT_OK)
 		goto out;
 	o.input = rs.jf.input;

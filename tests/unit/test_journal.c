@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -130,6 +131,67 @@ static void test_journal_roundtrip(void)
 	CHECK(!bc_rowset_has(&st.final, 8));
 	CHECK(!st.complete);
 	CHECK_INT(st.exit_code, 130);
+	bc_journal_state_release(&st);
+}
+
+static int wakes;
+static void count_wake(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&wakes, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The async barrier: the records are written at once, the sync thread
+ * makes the ticket durable and wakes the caller; a synchronous commit
+ * covers every ticket asked for before it; the records read back like
+ * the synchronous ones. */
+static void test_journal_async(void)
+{
+	char err[256];
+	struct bc_journal *j;
+	CHECK_INT(bc_journal_open(&j, dir, -1, -1, err, sizeof err), BC_OK);
+	bc_journal_set_waker(j, count_wake, NULL);
+	CHECK_INT(bc_journal_begin(j, "run", err, sizeof err), BC_OK);
+	uint64_t len0[BC_OUT_FILES] = {10, 0, 0, 0};
+	uint64_t t1 = 0, t2 = 0, t3 = 0;
+	uint64_t a[] = {1, 2, 3};
+	CHECK_INT(bc_journal_sent_async(j, 0, len0, a, 3, &t1, err, sizeof err),
+		  BC_OK);
+	CHECK(t1 > 0);
+	int r = 0;
+	for (int i = 0; i < 5000 && (r = bc_journal_synced(j, t1, err,
+							    sizeof err)) == 0;
+	     i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	CHECK_INT(r, 1);
+	CHECK(__atomic_load_n(&wakes, __ATOMIC_SEQ_CST) >= 1);
+	/* a commit riding on the barrier: its rows stop being pending */
+	bc_journal_final(j, 1);
+	bc_journal_final(j, 2);
+	uint64_t len1[BC_OUT_FILES] = {50, 0, 0, 0};
+	uint64_t b[] = {4};
+	CHECK_INT(bc_journal_sent_async(j, 1, len1, b, 1, &t2, err, sizeof err),
+		  BC_OK);
+	CHECK(t2 > t1);
+	CHECK_INT(bc_journal_pending(j), 0);
+	bc_journal_not_acted(j, 3);
+	uint64_t c[] = {5};
+	CHECK_INT(bc_journal_sent_async(j, 0, len1, c, 1, &t3, err, sizeof err),
+		  BC_OK);
+	/* a synchronous commit makes every earlier ticket durable */
+	CHECK_INT(bc_journal_commit(j, 0, len1, err, sizeof err), BC_OK);
+	CHECK_INT(bc_journal_synced(j, t3, err, sizeof err), 1);
+	bc_journal_free(j);
+
+	struct bc_journal_state st;
+	CHECK_INT(bc_journal_load(dir, &st, err, sizeof err), BC_OK);
+	CHECK_INT(st.len[0], 50);
+	CHECK(bc_rowset_has(&st.final, 1));
+	CHECK(bc_rowset_has(&st.final, 2));
+	CHECK(!bc_rowset_has(&st.maybe_sent, 3)); /* sent, then not acted */
+	CHECK(bc_rowset_has(&st.maybe_sent, 4));
+	CHECK(bc_rowset_has(&st.maybe_sent, 5));
+	CHECK_INT(st.torn_bytes, 0);
 	bc_journal_state_release(&st);
 }
 
@@ -361,6 +423,7 @@ int main(void)
 	}
 	test_rowset();
 	test_journal_roundtrip();
+	test_journal_async();
 	test_journal_torn();
 	test_journal_lock();
 	test_sink_gzip_commit();
