@@ -890,15 +890,17 @@ static void release_parked(struct engine *e, int64_t now)
 	char err[512];
 	while (e->nparked) {
 		struct parked *pk = &e->parked[e->parked_head];
-		int r = e->stop == STOP_NONE
-				? bc_journal_synced(e->jr, pk->ticket, err,
-						    sizeof err)
-				: BC_EINVAL;
-		if (r == 0)
-			return;
-		if (r < 0 && r != BC_EINVAL)
-			output_failed(e, err);
-		if (r == 1) {
+		int durable = 0;
+		if (e->stop == STOP_NONE) {
+			int r = bc_journal_synced(e->jr, pk->ticket, err,
+						  sizeof err);
+			if (r == 0)
+				return;
+			if (r < 0)
+				output_failed(e, err); /* a stop from now on */
+			durable = r == 1;
+		}
+		if (durable) {
 			submit(e, pk->slot, now);
 		} else {
 			/* Its S record may be durable: the N record says the
