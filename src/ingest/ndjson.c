@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bulkcall/error.h"
+#include "bulkcall/jsontext.h"
 #include "ingest/ingest_internal.h"
 
 static void fail(struct bc_row *row, const char *fmt, ...)
@@ -27,55 +28,6 @@ static void fail(struct bc_row *row, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(row->error + n, BC_ROW_ERROR_MAX - (size_t)n, fmt, ap);
 	va_end(ap);
-}
-
-/* cJSON skips any byte up to ' ' as white space; so do we, to walk the
- * same text it accepted. */
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && (unsigned char)*p <= ' ')
-		p++;
-	return p;
-}
-
-static const char *skip_string(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-static const char *skip_value(const char *p, const char *end)
-{
-	if (p >= end)
-		return NULL;
-	if (*p == '"')
-		return skip_string(p, end);
-	if (*p == '[' || *p == '{') {
-		size_t depth = 0;
-		while (p < end) {
-			if (*p == '"') {
-				p = skip_string(p, end);
-				if (!p)
-					return NULL;
-				continue;
-			}
-			if (*p == '[' || *p == '{')
-				depth++;
-			else if ((*p == ']' || *p == '}') && --depth == 0)
-				return p + 1;
-			p++;
-		}
-		return NULL;
-	}
-	while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-	       (unsigned char)*p > ' ')
-		p++;
-	return p;
 }
 
 static int is_digit(char c)
@@ -157,24 +109,24 @@ static int set_values(struct bc_reader *r, const cJSON *root,
 
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3; /* cJSON skips a BOM too */
-	p = skip_ws(p, end);
+	p = bc_json_skip_ws(p, end);
 	if (p >= end || *p != '{')
 		goto bad;
 	p++;
 	for (const cJSON *it = root->child; it; it = it->next) {
-		p = skip_ws(p, end);
-		if (p >= end || *p != '"' || !(p = skip_string(p, end)))
+		p = bc_json_skip_ws(p, end);
+		if (p >= end || *p != '"' || !(p = bc_json_skip_string(p, end)))
 			goto bad;
-		p = skip_ws(p, end);
+		p = bc_json_skip_ws(p, end);
 		if (p >= end || *p != ':')
 			goto bad;
-		p = skip_ws(p + 1, end);
+		p = bc_json_skip_ws(p + 1, end);
 		const char *v = p;
-		p = skip_value(p, end);
+		p = bc_json_skip_value(p, end);
 		if (!p)
 			goto bad;
 		size_t vlen = (size_t)(p - v);
-		p = skip_ws(p, end);
+		p = bc_json_skip_ws(p, end);
 		if (p < end && *p == ',')
 			p++;
 

@@ -16,6 +16,7 @@
 #include <dirent.h>
 
 #include "bulkcall/error.h"
+#include "bulkcall/jsontext.h"
 #include "bulkcall/journal.h"
 #include "bulkcall/output.h"
 #include "out/sink.h"
@@ -586,50 +587,6 @@ static int add_base64(struct bc_buf *b, const unsigned char *s, size_t len)
 	return result;
 }
 
-/* cJSON takes every byte up to ' ' for white space; so does this walk. */
-static const char *json_ws(const char *p, const char *end)
-{
-	while (p < end && (unsigned char)*p <= ' ')
-		p++;
-	return p;
-}
-
-static const char *json_skip_string(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return end;
-}
-
-static const char *json_skip_value(const char *p, const char *end)
-{
-	if (p < end && *p == '"')
-		return json_skip_string(p, end);
-	if (p < end && (*p == '[' || *p == '{')) {
-		size_t depth = 0;
-		while (p < end) {
-			if (*p == '"') {
-				p = json_skip_string(p, end);
-				continue;
-			}
-			if (*p == '[' || *p == '{')
-				depth++;
-			else if ((*p == ']' || *p == '}') && --depth == 0)
-				return p + 1;
-			p++;
-		}
-		return end;
-	}
-	while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-	       (unsigned char)*p > ' ')
-		p++;
-	return p;
-}
-
 /* In the text of an object cJSON parsed whole (obj, members in text
  * order), the value bytes of the first member called name. Keys are
  * compared as cJSON decoded them, so escapes in the key do not matter. */
@@ -639,23 +596,24 @@ static int json_member_span(const char *s, size_t len, const cJSON *obj,
 	const char *p = s, *e = s + len;
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3; /* cJSON skips a BOM */
-	p = json_ws(p, e);
+	p = bc_json_skip_ws(p, e);
 	if (p >= e || *p != '{')
 		return 0;
 	p++;
 	for (const cJSON *it = obj->child; it; it = it->next) {
-		p = json_skip_string(json_ws(p, e), e);
-		p = json_ws(p, e);
+		p = bc_json_skip_string(bc_json_skip_ws(p, e), e);
+		p = p ? bc_json_skip_ws(p, e) : e;
 		if (p >= e || *p != ':')
 			return 0;
-		const char *v = json_ws(p + 1, e);
-		p = json_skip_value(v, e);
+		const char *v = bc_json_skip_ws(p + 1, e);
+		if (!(p = bc_json_skip_value(v, e)))
+			return 0;
 		if (it->string && strcmp(it->string, name) == 0) {
 			*start = (size_t)(v - s);
 			*end = (size_t)(p - s);
 			return 1;
 		}
-		p = json_ws(p, e);
+		p = bc_json_skip_ws(p, e);
 		if (p < e && *p == ',')
 			p++;
 	}
