@@ -955,9 +955,12 @@ void bc_output_print_summary(const struct bc_output *o,
 	FILE *f = stream;
 	const struct bc_stats *st = &o->stats;
 	double secs = (double)(info->ended_ms - info->started_ms) / 1000.0;
-	fprintf(f, "bulkcall %s: %llu rows in %.1f s (%.0f rows/s)\n",
-		info->command, (unsigned long long)st->rows, secs,
-		secs > 0 ? (double)st->rows / secs : 0.0);
+	fprintf(f, "bulkcall %s: %llu rows in %.*f s", info->command,
+		(unsigned long long)st->rows, secs < 1 ? 3 : 1, secs);
+	/* under a millisecond there is no rate to speak of */
+	if (secs > 0)
+		fprintf(f, " (%.0f rows/s)", (double)st->rows / secs);
+	fputc('\n', f);
 	for (int i = 0; i < BC_OUTCOME_COUNT; i++) {
 		if (!st->outcomes[i])
 			continue;
