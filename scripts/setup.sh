@@ -2,7 +2,7 @@
 # lacks (toolchain included), then configures and builds into a folder.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 
-BC_PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev curl ca-certificates python3 tzdata
+BC_PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev curl ca-certificates python3 python3-h2 tzdata
   libcurl4-openssl-dev libxml2-dev libcjson-dev libcsv-dev zlib1g-dev libssl-dev
   libmicrohttpd-dev"
 
