@@ -13,8 +13,14 @@ static void print_request(FILE *out, const struct bc_job *job,
 	fprintf(out, "%s %s\n", req->method, bc_buf_str(&req->url));
 	for (size_t i = 0; i < job->ctx.nheaders; i++) {
 		const struct bc_header *h = &job->ctx.headers[i];
-		const char *shown = h->secret ? (h->value[0] ? "***" : "(not set)")
-					      : h->value;
+		const char *shown = h->value;
+		if (h->secret && h->value[0])
+			shown = "***";
+		else if (h->secret && job->ctx.mint_token)
+			/* OAuth: render sends nothing, so nothing is minted */
+			shown = "Bearer *** (a token minted when the run starts)";
+		else if (h->secret)
+			shown = "(not set)";
 		fprintf(out, "%s: %s\n", h->name, shown);
 	}
 	if (req->content_type)

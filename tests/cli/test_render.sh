@@ -53,13 +53,14 @@ t_contains "smartflo: bearer masked" "$T_TMP/smartflo.out" "Authorization: ***"
 golden voipnow -p voipnow.updatePhoneCallEvent $D/voipnow.csv --rows 1-4
 t_contains "voipnow: bearer masked" "$T_TMP/voipnow.out" "Authorization: ***"
 
-# OAuth: render mints nothing (it sends nothing), so there is no token
-# request to show and the header has no value yet; no golden for that,
-# but neither client credential may appear.
+# OAuth: render mints nothing (it sends nothing), so the header says a
+# token will be minted, and neither client credential may appear.
 env -u VOIPNOW_TOKEN VOIPNOW_CLIENT_ID='leakci-client-"C<&>3' \
 	VOIPNOW_CLIENT_SECRET='leakcs-secret-"X<&>4' "$BULKCALL" render \
 	-p voipnow.updatePhoneCallEvent $D/voipnow.csv --rows 1-4 >"$T_TMP/oauth.out" 2>&1
 t_eq "voipnow oauth: render exit" "$?" 1
+t_contains "voipnow oauth: the token is minted at run time" "$T_TMP/oauth.out" \
+	"Authorization: Bearer *** (a token minted when the run starts)"
 for s in 'leakci-client-"C<&>3' 'leakcs-secret-"X<&>4' leakci leakcs; do
 	t_lacks "voipnow oauth: no client credential ${s:0:6}..." "$T_TMP/oauth.out" "$s"
 done
