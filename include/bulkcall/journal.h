@@ -99,12 +99,6 @@ size_t bc_journal_pending(const struct bc_journal *j);
 int bc_journal_commit(struct bc_journal *j, int stopped,
 		      const uint64_t len[BC_OUT_FILES], char *err,
 		      size_t errlen);
-/* A commit and a "sent" barrier in one fdatasync: the commit record (len[]
- * already durable) and then the "S" record for rows[0..n). */
-int bc_journal_commit_sent(struct bc_journal *j,
-			   const uint64_t len[BC_OUT_FILES],
-			   const uint64_t *rows, size_t n, char *err,
-			   size_t errlen);
 /* "E complete|stopped CODE", synced: the run ended (after summary.json). */
 int bc_journal_end(struct bc_journal *j, int complete, int exit_code, char *err,
 		   size_t errlen);

@@ -506,21 +506,6 @@ int bc_journal_commit(struct bc_journal *j, int stopped,
 	return result;
 }
 
-int bc_journal_commit_sent(struct bc_journal *j,
-			   const uint64_t len[BC_OUT_FILES],
-			   const uint64_t *rows, size_t n, char *err,
-			   size_t errlen)
-{
-	if (j->failed_errno)
-		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
-	if (seal_commit(j, 0, len))
-		return nomem(j, err, errlen);
-	int result = bc_journal_sent(j, rows, n, err, errlen);
-	if (!result)
-		j->final.n = 0;
-	return result;
-}
-
 int bc_journal_end(struct bc_journal *j, int complete, int exit_code, char *err,
 		   size_t errlen)
 {

@@ -80,7 +80,9 @@ static void write_journal(void)
 	uint64_t again[] = {4};
 	bc_journal_final(j, 5);
 	uint64_t len2[BC_OUT_FILES] = {120, 20, 35, 40};
-	CHECK_INT(bc_journal_commit_sent(j, len2, again, 1, err, sizeof err),
+	uint64_t ticket = 0;
+	CHECK_INT(bc_journal_sent_async(j, 1, len2, again, 1, &ticket, err,
+					sizeof err),
 		  BC_OK);
 	bc_journal_free(j);
 }
