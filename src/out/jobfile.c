@@ -125,6 +125,15 @@ static int write_durably(const char *path, const char *tmp, const char *text,
 	return BC_OK;
 }
 
+/* A file's identity: its size and CRC-32 (hex), as resume compares them. */
+static void add_identity(cJSON *o, uint64_t size, uint32_t crc32)
+{
+	char crc[16];
+	snprintf(crc, sizeof crc, "%08" PRIx32, crc32);
+	cJSON_AddNumberToObject(o, "size", (double)size);
+	cJSON_AddStringToObject(o, "crc32", crc);
+}
+
 static void add_dep(cJSON *root, const char *name,
 		    const struct bc_jobfile_dep *d)
 {
@@ -133,12 +142,8 @@ static void add_dep(cJSON *root, const char *name,
 	cJSON *o = cJSON_AddObjectToObject(root, name);
 	cJSON_AddStringToObject(o, "path", d->path);
 	cJSON_AddBoolToObject(o, "regular", d->regular);
-	if (d->regular) {
-		char crc[16];
-		snprintf(crc, sizeof crc, "%08" PRIx32, d->crc32);
-		cJSON_AddNumberToObject(o, "size", (double)d->size);
-		cJSON_AddStringToObject(o, "crc32", crc);
-	}
+	if (d->regular)
+		add_identity(o, d->size, d->crc32);
 }
 
 int bc_jobfile_write(const char *dir, const struct bc_jobfile *jf, char *err,
@@ -152,12 +157,9 @@ int bc_jobfile_write(const char *dir, const struct bc_jobfile *jf, char *err,
 	cJSON_AddStringToObject(in, "path", jf->input);
 	cJSON_AddBoolToObject(in, "resumable", jf->resumable);
 	if (jf->resumable) {
-		char crc[16];
-		snprintf(crc, sizeof crc, "%08" PRIx32, jf->input_crc32);
-		cJSON_AddNumberToObject(in, "size", (double)jf->input_size);
+		add_identity(in, jf->input_size, jf->input_crc32);
 		cJSON_AddNumberToObject(in, "mtime_ms",
 					(double)jf->input_mtime_ms);
-		cJSON_AddStringToObject(in, "crc32", crc);
 	} else {
 		cJSON_AddStringToObject(in, "why_not",
 					"the input was read from stdin or a "
