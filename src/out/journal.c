@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -207,15 +208,48 @@ static int sync_out(struct bc_journal *j, char *err, size_t errlen)
 	return BC_OK;
 }
 
+/* Group commit: a sync starts SYNC_PERIOD_US after the previous one
+ * started at the earliest. Back to back, under full load, syncs ran about
+ * 3,000 a second at some 65 us of CPU each plus the file system's own
+ * journal commit; paced, one sync covers every record of the last
+ * millisecond. A parked row waits at most that much longer, and the
+ * engine admits rows beyond --concurrency while they wait, so the wire
+ * stays full. An idle thread syncs at once. */
+#define SYNC_PERIOD_US 1000
+
+static void pace_sync(struct timespec *last_start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	struct timespec due = *last_start;
+	due.tv_nsec += SYNC_PERIOD_US * 1000L;
+	if (due.tv_nsec >= 1000000000L) {
+		due.tv_sec++;
+		due.tv_nsec -= 1000000000L;
+	}
+	if (now.tv_sec < due.tv_sec ||
+	    (now.tv_sec == due.tv_sec && now.tv_nsec < due.tv_nsec)) {
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due,
+				       NULL) == EINTR)
+			;
+		now = due;
+	}
+	*last_start = now;
+}
+
 static void *sync_main(void *arg)
 {
 	struct bc_journal *j = arg;
+	struct timespec last_start = { 0, 0 };
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
 		while (!j->quit && j->synced >= j->requested)
 			pthread_cond_wait(&j->cond, &j->lock);
 		if (j->quit)
 			break;
+		pthread_mutex_unlock(&j->lock);
+		pace_sync(&last_start);
+		pthread_mutex_lock(&j->lock);
 		uint64_t target = j->requested;
 		pthread_mutex_unlock(&j->lock);
 		int e = fdatasync(j->fd) != 0 ? errno : 0;

@@ -773,6 +773,16 @@ static void window_say_wait(struct engine *e, int64_t now,
 		e->opt->window, when);
 }
 
+/* How many rows may wait parked for the barrier's sync on top of
+ * --concurrency: about what arrives during one sync at full speed. */
+static size_t parked_extra(const struct engine *e,
+			   const struct bc_job_options *o)
+{
+	if (!e->barrier)
+		return 0;
+	return o->concurrency < 1024 ? (size_t)o->concurrency : 1024;
+}
+
 /* Hands one admitted row to the transport. */
 static void submit(struct engine *e, size_t idx, int64_t now)
 {
@@ -883,8 +893,9 @@ static int64_t dispatch(struct engine *e, int64_t now)
 	return next;
 }
 
-/* Sends the parked rows whose "sent" record is durable now; after a stop
- * (or a failed sync) they go back to the queue unsent instead. */
+/* Sends the parked rows whose "sent" record is durable now, while the
+ * transport has room; after a stop (or a failed sync) they go back to the
+ * queue unsent instead. */
 static void release_parked(struct engine *e, int64_t now)
 {
 	char err[512];
@@ -892,6 +903,9 @@ static void release_parked(struct engine *e, int64_t now)
 		struct parked *pk = &e->parked[e->parked_head];
 		int durable = 0;
 		if (e->stop == STOP_NONE) {
+			if (bc_transport_in_flight(e->net) >=
+			    (size_t)e->opt->concurrency)
+				return;
 			int r = bc_journal_synced(e->jr, pk->ticket, err,
 						  sizeof err);
 			if (r == 0)
@@ -1074,7 +1088,11 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	bc_sched_config_default(&sc);
 	sc.rate_milli = bc_rate_to_milli(rate);
 	sc.burst = o->burst > 0 ? (int64_t)o->burst : 0;
-	sc.concurrency = (uint32_t)o->concurrency;
+	/* Rows parked for the barrier's sync are not at the server yet:
+	 * they may be admitted beyond --concurrency, so that the wire stays
+	 * full while a sync runs (release_parked keeps the transport at
+	 * --concurrency). */
+	sc.concurrency = (uint32_t)((size_t)o->concurrency + parked_extra(e, o));
 	sc.key_rate_milli = bc_rate_to_milli(o->key_rate);
 	sc.key_concurrency = (uint32_t)o->key_concurrency;
 	sc.cooldown_ms = (int64_t)(o->throttle_cooldown_s * 1000);
