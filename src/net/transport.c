@@ -73,6 +73,7 @@ struct hdrlist {
 struct xfer {
 	CURL *easy;          /* created on first use, reused for good */
 	struct tloop *loop;  /* submitted to (owner's field) */
+	struct tloop *sock_loop; /* its socket callbacks' data */
 	struct tmulti *m;    /* while in a multi handle (loop's field) */
 	struct xfer *aprev, *anext; /* the loop's active list */
 	struct hdrlist *hdrs;
@@ -98,11 +99,22 @@ struct tmulti {
 /* A socket libcurl asked us to watch, registered with epoll once and found
  * again through curl_multi_assign(). Sockets removed during one epoll batch
  * wait on the graveyard until the batch is over: a later event of the same
- * batch may still point at them. */
+ * batch may still point at them.
+ *
+ * A connection's socket (opened and closed through our callbacks, so we
+ * know when its descriptor dies) stays in the epoll set while it idles in
+ * libcurl's connection cache between two requests: libcurl removes it when
+ * a transfer ends and adds it again for the next one, and keeping it saves
+ * two epoll_ctl calls per request. An event while it idles (the server
+ * closed it) takes it out of the set; libcurl checks the connection before
+ * using it again. */
 struct tsock {
 	curl_socket_t fd; /* CURL_SOCKET_BAD once removed */
 	struct tmulti *m;
-	uint32_t events;
+	uint32_t events;        /* as registered with epoll */
+	unsigned registered : 1; /* in the epoll set */
+	unsigned watched : 1;    /* libcurl wants its events */
+	unsigned conn : 1;       /* a connection's socket, in l->conn_socks */
 	struct tsock *next;
 };
 
@@ -115,6 +127,8 @@ struct tloop {
 	struct tmulti *multis;
 	size_t nmulti;
 	struct tsock *sock_free, *sock_grave;
+	struct tsock **conn_socks; /* by descriptor: connections' sockets */
+	size_t nconn_socks;
 	struct xfer *active;     /* in one of this loop's multi handles */
 	struct xfer *fin_head, *fin_tail; /* finished, not yet published */
 	size_t submitted;        /* owner: in flight on this loop */
@@ -492,6 +506,73 @@ static void bury(struct tloop *l)
 	}
 }
 
+static struct tsock *sock_new(struct tloop *l, curl_socket_t fd,
+			      struct tmulti *m)
+{
+	struct tsock *s = l->sock_free;
+	if (s)
+		l->sock_free = s->next;
+	else if (!(s = malloc(sizeof(*s))))
+		return NULL;
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->m = m;
+	return s;
+}
+
+static struct tsock *conn_sock(const struct tloop *l, curl_socket_t fd)
+{
+	return fd >= 0 && (size_t)fd < l->nconn_socks ? l->conn_socks[fd]
+						       : NULL;
+}
+
+/* libcurl opens a connection's socket: remembered, so that it can idle in
+ * the epoll set (see struct tsock). */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+				    struct curl_sockaddr *a)
+{
+	(void)purpose;
+	struct tloop *l = clientp;
+	curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC,
+				  a->protocol);
+	if (fd < 0 || !l)
+		return fd;
+	if ((size_t)fd >= l->nconn_socks) {
+		size_t n = l->nconn_socks ? l->nconn_socks : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		struct tsock **v = realloc(l->conn_socks, n * sizeof *v);
+		if (!v)
+			return fd; /* an ordinary socket: removed when idle */
+		memset(v + l->nconn_socks, 0,
+		       (n - l->nconn_socks) * sizeof *v);
+		l->conn_socks = v;
+		l->nconn_socks = n;
+	}
+	/* A descriptor closed behind our back left its entry: gone from the
+	 * epoll set with the close, so only the record goes. */
+	if (l->conn_socks[fd])
+		sock_release(l, l->conn_socks[fd]);
+	struct tsock *s = sock_new(l, fd, NULL);
+	if (s) {
+		s->conn = 1;
+		l->conn_socks[fd] = s;
+	}
+	return fd;
+}
+
+/* Closing a descriptor takes it out of every epoll set. */
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+	struct tloop *l = clientp;
+	struct tsock *s = l ? conn_sock(l, fd) : NULL;
+	if (s) {
+		l->conn_socks[fd] = NULL;
+		sock_release(l, s);
+	}
+	return close(fd);
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 		     void *socketp)
 {
@@ -501,11 +582,15 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 	struct tsock *s = socketp;
 
 	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-			curl_multi_assign(m->multi, fd, NULL);
-			sock_release(l, s);
+		if (!s)
+			return 0;
+		curl_multi_assign(m->multi, fd, NULL);
+		if (s->conn) {
+			s->watched = 0; /* idles in the set */
+			return 0;
 		}
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		sock_release(l, s);
 		return 0;
 	}
 
@@ -516,28 +601,31 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 		ev |= EPOLLOUT;
 	struct epoll_event e = { .events = ev };
 
-	if (!s) {
-		if ((s = l->sock_free))
-			l->sock_free = s->next;
-		else if (!(s = malloc(sizeof(*s))))
-			return -1;
-		s->fd = fd;
+	if (!s && (s = conn_sock(l, fd))) {
 		s->m = m;
-		s->events = ev;
-		e.data.ptr = s;
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &e) &&
-		    (errno != EEXIST ||
-		     epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e))) {
-			sock_release(l, s);
-			return -1;
-		}
 		curl_multi_assign(m->multi, fd, s);
-	} else if (s->events != ev) {
-		e.data.ptr = s;
-		if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e))
+	} else if (!s) {
+		if (!(s = sock_new(l, fd, m)))
 			return -1;
-		s->events = ev;
+		curl_multi_assign(m->multi, fd, s);
 	}
+	s->watched = 1;
+	if (s->registered && s->events == ev)
+		return 0;
+	e.data.ptr = s;
+	int op = s->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(l->epfd, op, fd, &e) &&
+	    (op != EPOLL_CTL_ADD || errno != EEXIST ||
+	     epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e))) {
+		curl_multi_assign(m->multi, fd, NULL);
+		if (s->conn)
+			s->registered = 0;
+		else
+			sock_release(l, s);
+		return -1;
+	}
+	s->registered = 1;
+	s->events = ev;
 	return 0;
 }
 
@@ -743,6 +831,10 @@ static int easy_setup(struct bc_transport *t, struct xfer *x)
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_USERAGENT, "bulkcall/" BC_VERSION);
 	SET(CURLOPT_SHARE, t->share);
+	if (t->loop == BC_LOOP_EPOLL) {
+		SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+		SET(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+	}
 	if (t->cacert)
 		SET(CURLOPT_CAINFO, t->cacert);
 	if (t->insecure) {
@@ -1061,6 +1153,13 @@ static void loop_release(struct tloop *l)
 		close(l->wake_fd);
 	if (l->t->threads)
 		pthread_mutex_destroy(&l->lock);
+	/* Connections not closed through on_close_socket (none expected). */
+	for (size_t i = 0; i < l->nconn_socks; i++)
+		if (l->conn_socks[i])
+			sock_release(l, l->conn_socks[i]);
+	free(l->conn_socks);
+	l->conn_socks = NULL;
+	l->nconn_socks = 0;
 	bury(l);
 	for (struct tsock *s = l->sock_free, *n; s; s = n) {
 		n = s->next;
@@ -1200,6 +1299,13 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 		return BC_ENOMEM;
 
 	struct tloop *l = loop_for_submit(t);
+	/* A connection's socket belongs to the loop whose multi handle opens
+	 * it (on_open_socket, on_close_socket). */
+	if (x->sock_loop != l &&
+	    (curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)l) ||
+	     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)l)))
+		return BC_ENOMEM;
+	x->sock_loop = l;
 	x->tag = tag;
 	x->prereq = 0;
 	x->no_resend = t->no_resend;
@@ -1277,6 +1383,14 @@ static void socket_events(struct tloop *l, const struct epoll_event *ev,
 		struct tsock *s = ev[i].data.ptr;
 		if (s->fd == CURL_SOCKET_BAD)
 			continue; /* removed earlier in this batch */
+		if (!s->watched) {
+			/* An idle connection with news: closed by the server,
+			 * most likely. Out of the set; libcurl checks it before
+			 * any reuse. */
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+			s->registered = 0;
+			continue;
+		}
 		int flags = 0;
 		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
 			flags |= CURL_CSELECT_IN;

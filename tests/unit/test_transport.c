@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ struct conn {
 	int64_t reply_at; /* a late answer waits in pending until then */
 	char *pending;
 	size_t pending_len;
+	int bye; /* hang up once the answer is written */
 };
 
 struct server {
@@ -174,6 +176,11 @@ static long handle(struct conn *c)
 			out_add(c, "\r\n", 2);
 		}
 		out_add(c, "0\r\n\r\n", 5);
+	} else if (!strcmp(path, "/ok-bye")) {
+		/* a keep-alive answer, then the server drops the idle
+		 * connection (as a keep-alive timeout does) */
+		respond(c, 200, NULL, "bye", 3);
+		c->bye = 1;
 	} else if (!strcmp(path, "/close")) {
 		atomic_fetch_add(&srv.closes, 1);
 		return -1;
@@ -235,6 +242,10 @@ static void conn_write(struct conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;
+	if (c->bye) {
+		c->bye = 0;
+		conn_close(c);
+	}
 }
 
 static void *server_main(void *arg)
@@ -934,6 +945,44 @@ static void test_abort_all(void)
 	close(bfd);
 }
 
+/* Idle connections stay in the epoll set between requests (see struct
+ * tsock in transport.c): one the server drops while idle must neither spin
+ * the loop nor break the next request. */
+static void test_idle_connection_dropped(void)
+{
+	struct bc_transport *t = mk(NULL);
+	struct bc_transfer_done d;
+	if (!t)
+		return;
+	int before = atomic_load(&srv.accepts);
+	for (int i = 0; i < 3; i++) {
+		if (one(t, "GET", url(0, "/ok-bye"), NULL, 0, NULL, &d)) {
+			CHECK_INT(d.result, BC_NET_OK);
+			CHECK_STR(d.body, "bye");
+		}
+		/* the hang-up arrives while the connection idles */
+		struct rusage r0, r1;
+		getrusage(RUSAGE_SELF, &r0);
+		int64_t t0 = mono_ms();
+		while (mono_ms() - t0 < 300)
+			CHECK_INT(bc_transport_poll(t, 100), 0);
+		getrusage(RUSAGE_SELF, &r1);
+		long cpu_ms =
+			(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000 +
+			(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1000 +
+			(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000 +
+			(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1000;
+		/* a loop woken by the dead socket would burn the whole wait */
+		CHECK(cpu_ms < 150);
+	}
+	/* each request found its connection dead and opened a new one */
+	CHECK_INT(atomic_load(&srv.accepts) - before, 3);
+	if (one(t, "GET", url(0, "/ok"), NULL, 0, NULL, &d))
+		CHECK_INT(d.result, BC_NET_OK);
+	CHECK_INT(atomic_load(&srv.accepts) - before, 4);
+	bc_transport_free(t);
+}
+
 static void test_idle_poll(void)
 {
 	struct bc_transport *t = mk(NULL);
@@ -981,6 +1030,7 @@ int main(void)
 		test_many(BC_LOOP_EPOLL, 2000, 500);
 		test_abort_all();
 		test_idle_poll();
+		test_idle_connection_dropped();
 	}
 	test_threads = 0;
 	test_many(BC_LOOP_POLL, 1000, 200);
