@@ -84,6 +84,11 @@ int bc_journal_synced(struct bc_journal *j, uint64_t ticket, char *err,
  * caller waiting elsewhere (bc_transport_wake) looks again. */
 void bc_journal_set_waker(struct bc_journal *j, void (*wake)(void *),
 			  void *arg);
+/* The sync thread starts a sync period_us after the previous one started
+ * at the earliest (group commit; default BC_JOURNAL_SYNC_PERIOD_US; 0:
+ * back to back). Call before the first async barrier. */
+#define BC_JOURNAL_SYNC_PERIOD_US 1000
+void bc_journal_set_sync_period(struct bc_journal *j, long period_us);
 /* A row whose last attempt did not act is queued again (buffered; goes out
  * with the next record). */
 int bc_journal_not_acted(struct bc_journal *j, uint64_t row);

@@ -56,6 +56,10 @@ struct bc_transport_options {
 	 * handles, drive it; submit and next_done hand transfers over through
 	 * locked queues, and poll waits for finished ones. EPOLL loop only. */
 	unsigned threads;
+	/* Benchmarks only (bench/run's before/after): remove an idle
+	 * connection's socket from epoll and add it again for the next
+	 * request, as libcurl asks, instead of keeping it registered. */
+	int readd_idle_sockets;
 };
 
 enum bc_net_result {

@@ -147,6 +147,7 @@ struct bc_transport {
 	char *cacert, *proxy;
 	int insecure;
 	int no_resend;
+	int readd_idle_sockets; /* benchmarks: see bc_transport_options */
 	size_t max_body;
 	enum bc_transport_loop loop;
 
@@ -535,7 +536,7 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
 	struct tloop *l = clientp;
 	curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC,
 				  a->protocol);
-	if (fd < 0 || !l)
+	if (fd < 0 || !l || l->t->readd_idle_sockets)
 		return fd;
 	if ((size_t)fd >= l->nconn_socks) {
 		size_t n = l->nconn_socks ? l->nconn_socks : 64;
@@ -1001,6 +1002,7 @@ int bc_transport_new(struct bc_transport **out,
 	t->max_body = o->max_body ? o->max_body : DEF_MAX_BODY;
 	t->insecure = o->insecure;
 	t->no_resend = o->no_resend;
+	t->readd_idle_sockets = o->readd_idle_sockets;
 	t->loop = o->loop;
 	t->threads = o->threads;
 	t->cacert = dup_opt(o->cacert, &result);

@@ -111,6 +111,7 @@ struct bc_journal {
 	int started, quit;
 	uint64_t requested, synced; /* tickets */
 	int sync_errno;             /* a sync of the thread failed */
+	long sync_period_us;        /* see pace_sync */
 	void (*wake)(void *);
 	void *wake_arg;
 };
@@ -208,21 +209,20 @@ static int sync_out(struct bc_journal *j, char *err, size_t errlen)
 	return BC_OK;
 }
 
-/* Group commit: a sync starts SYNC_PERIOD_US after the previous one
- * started at the earliest. Back to back, under full load, syncs ran about
- * 3,000 a second at some 65 us of CPU each plus the file system's own
- * journal commit; paced, one sync covers every record of the last
- * millisecond. A parked row waits at most that much longer, and the
+/* Group commit: a sync starts sync_period_us (BC_JOURNAL_SYNC_PERIOD_US)
+ * after the previous one started at the earliest. Back to back, under full
+ * load, syncs ran about 3,000 a second at some 65 us of CPU each plus the
+ * file system's own journal commit; paced, one sync covers every record
+ * of the last millisecond. A parked row waits at most that much longer, and the
  * engine admits rows beyond --concurrency while they wait, so the wire
  * stays full. An idle thread syncs at once. */
-#define SYNC_PERIOD_US 1000
-
-static void pace_sync(struct timespec *last_start)
+static void pace_sync(long period_us, struct timespec *last_start)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	struct timespec due = *last_start;
-	due.tv_nsec += SYNC_PERIOD_US * 1000L;
+	due.tv_sec += period_us / 1000000;
+	due.tv_nsec += (period_us % 1000000) * 1000L;
 	if (due.tv_nsec >= 1000000000L) {
 		due.tv_sec++;
 		due.tv_nsec -= 1000000000L;
@@ -237,6 +237,11 @@ static void pace_sync(struct timespec *last_start)
 	*last_start = now;
 }
 
+void bc_journal_set_sync_period(struct bc_journal *j, long period_us)
+{
+	j->sync_period_us = period_us > 0 ? period_us : 0;
+}
+
 static void *sync_main(void *arg)
 {
 	struct bc_journal *j = arg;
@@ -248,7 +253,7 @@ static void *sync_main(void *arg)
 		if (j->quit)
 			break;
 		pthread_mutex_unlock(&j->lock);
-		pace_sync(&last_start);
+		pace_sync(j->sync_period_us, &last_start);
 		pthread_mutex_lock(&j->lock);
 		uint64_t target = j->requested;
 		pthread_mutex_unlock(&j->lock);
@@ -356,6 +361,7 @@ int bc_journal_open(struct bc_journal **out, const char *dir, int64_t keep_len,
 	if (!j)
 		return BC_ENOMEM;
 	j->fd = -1;
+	j->sync_period_us = BC_JOURNAL_SYNC_PERIOD_US;
 	bc_buf_init(&j->out, RECORD_MAX * 2);
 	bc_buf_init(&j->rec, RECORD_MAX);
 	size_t plen = strlen(dir) + sizeof BC_JOURNAL_NAME + 2;
