@@ -72,8 +72,11 @@ struct hdrlist {
  * done); the hand-over queues' locks order the two threads' accesses. */
 struct xfer {
 	CURL *easy;          /* created on first use, reused for good */
-	struct tloop *loop;  /* submitted to (owner's field) */
-	struct tloop *sock_loop; /* its socket callbacks' data */
+	struct tloop *loop;  /* its home for good: see loop_add */
+	/* the request, as submitted (the caller keeps the strings alive) */
+	const char *method, *url, *req_body;
+	size_t req_len;
+	long pipewait;
 	struct tmulti *m;    /* while in a multi handle (loop's field) */
 	struct xfer *aprev, *anext; /* the loop's active list */
 	struct hdrlist *hdrs;
@@ -129,6 +132,7 @@ struct tloop {
 	struct tsock *sock_free, *sock_grave;
 	struct tsock **conn_socks; /* by descriptor: connections' sockets */
 	size_t nconn_socks;
+	struct xfer *free_list;  /* owner: this loop's unused transfers */
 	struct xfer *active;     /* in one of this loop's multi handles */
 	struct xfer *fin_head, *fin_tail; /* finished, not yet published */
 	size_t submitted;        /* owner: in flight on this loop */
@@ -169,7 +173,6 @@ struct bc_transport {
 
 	struct xfer *xfers;
 	size_t nxfers;
-	struct xfer *free_list;
 	struct xfer *done_head, *done_tail;
 	size_t ndone;
 	struct xfer *taken;
@@ -722,9 +725,13 @@ static void finish(struct tloop *l, struct xfer *x, CURLcode code,
 	curl_off_t total_us = 0;
 	char *ct = NULL;
 
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
-	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct);
+	/* Not in a multi handle: refused before libcurl ran it, and the
+	 * handle (if any) still holds the previous transfer's figures. */
+	if (e && x->m) {
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
+		curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct);
+	}
 
 	d->tag = x->tag;
 	d->result = classify(code, x->too_big, x->prereq);
@@ -785,7 +792,7 @@ static void read_info(struct tloop *l, struct tmulti *m)
 	}
 }
 
-static void recycle(struct bc_transport *t, struct xfer *x)
+static void recycle(struct xfer *x)
 {
 	hdrlist_unref(x->hdrs);
 	x->hdrs = NULL;
@@ -794,8 +801,8 @@ static void recycle(struct bc_transport *t, struct xfer *x)
 	else
 		bc_buf_reset(&x->body);
 	x->state = X_FREE;
-	x->next = t->free_list;
-	t->free_list = x;
+	x->next = x->loop->free_list;
+	x->loop->free_list = x;
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
@@ -833,8 +840,12 @@ static int easy_setup(struct bc_transport *t, struct xfer *x)
 	SET(CURLOPT_USERAGENT, "bulkcall/" BC_VERSION);
 	SET(CURLOPT_SHARE, t->share);
 	if (t->loop == BC_LOOP_EPOLL) {
+		/* a connection's socket belongs to the loop whose multi handle
+		 * opens it: the transfer's home */
 		SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+		SET(CURLOPT_OPENSOCKETDATA, (void *)x->loop);
 		SET(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+		SET(CURLOPT_CLOSESOCKETDATA, (void *)x->loop);
 	}
 	if (t->cacert)
 		SET(CURLOPT_CAINFO, t->cacert);
@@ -1098,8 +1109,9 @@ int bc_transport_new(struct bc_transport **out,
 	for (size_t i = t->nxfers; i-- > 0;) {
 		struct xfer *x = &t->xfers[i];
 		bc_buf_init(&x->body, t->max_body);
-		x->next = t->free_list;
-		t->free_list = x;
+		x->loop = &t->loops[i % t->nloops];
+		x->next = x->loop->free_list;
+		x->loop->free_list = x;
 	}
 	for (size_t i = 0; i < t->nloops; i++) {
 		size_t share = nmulti / t->nloops + (i < nmulti % t->nloops);
@@ -1243,26 +1255,51 @@ static struct tmulti *least_loaded(struct tloop *l)
 	return best;
 }
 
-/* Loop: into the least-loaded multi handle. */
-static CURLMcode loop_add(struct tloop *l, struct xfer *x)
+/* Loop: sets the request on the handle and adds it to the least-loaded
+ * multi handle. Returns NULL or why it cannot go (nothing was sent).
+ *
+ * A transfer stays with one loop for good, and every libcurl call on its
+ * handle is made here, by that loop's thread: libcurl frees at the next
+ * curl_easy_setopt what it allocated during the last transfer (the URL
+ * it normalised, say), and a free from another thread goes back to the
+ * allocating thread's malloc arena under its lock. Made by the owner's
+ * thread, those frees contended with the workers at every request (about
+ * 40,000 futex calls per 200,000 requests). */
+static const char *loop_add(struct tloop *l, struct xfer *x)
 {
+	struct bc_transport *t = l->t;
+	if (!x->easy && easy_setup(t, x)) {
+		if (x->easy)
+			curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		return "cannot create a libcurl handle";
+	}
+	CURL *e = x->easy;
+	if (set_method(e, x->method, x->req_body, x->req_len) ||
+	    curl_easy_setopt(e, CURLOPT_URL, x->url) ||
+	    curl_easy_setopt(e, CURLOPT_PIPEWAIT, x->pipewait) ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs->slist))
+		return "out of memory setting up the request";
 	struct tmulti *m = least_loaded(l);
-	CURLMcode c = curl_multi_add_handle(m->multi, x->easy);
+	CURLMcode c = curl_multi_add_handle(m->multi, e);
 	if (c)
-		return c;
+		return curl_multi_strerror(c);
 	x->m = m;
 	m->in_flight++;
 	active_link(l, x);
-	return CURLM_OK;
+	return NULL;
 }
 
-/* Owner: the loop with the fewest transfers of ours. */
+/* Owner: the loop with the fewest transfers of ours among those with a
+ * free transfer record (NULL: none). */
 static struct tloop *loop_for_submit(struct bc_transport *t)
 {
-	struct tloop *best = &t->loops[0];
-	for (size_t i = 1; i < t->nloops && best->submitted; i++)
-		if (t->loops[i].submitted < best->submitted)
-			best = &t->loops[i];
+	struct tloop *best = NULL;
+	for (size_t i = 0; i < t->nloops; i++) {
+		struct tloop *l = &t->loops[i];
+		if (l->free_list && (!best || l->submitted < best->submitted))
+			best = l;
+	}
 	return best;
 }
 
@@ -1275,39 +1312,24 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	    (content_type && !value_ok(content_type, strlen(content_type))))
 		return BC_EINVAL;
 	/* The spare record is the one next_done handed out last. */
-	if (t->in_flight + t->ndone >= t->nxfers - 1 || !t->free_list)
+	struct tloop *l = loop_for_submit(t);
+	if (t->in_flight + t->ndone >= t->nxfers - 1 || !l)
 		return BC_ETOOBIG;
 
 	struct hdrlist *h = hdrlist_get(t, content_type);
 	if (!h)
 		return BC_ENOMEM;
-	struct xfer *x = t->free_list;
-	if (!x->easy && easy_setup(t, x)) {
-		if (x->easy)
-			curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-		return BC_ENOMEM;
-	}
-	CURL *e = x->easy;
+	struct xfer *x = l->free_list;
+	x->method = method;
+	x->url = url;
+	x->req_body = body;
+	x->req_len = body_len;
 	/* https: a new transfer waits for a connection being set up, which may
 	 * turn out to be HTTP/2, rather than opening one more. Not for http:
 	 * there libcurl learns the connection is HTTP/1.1 only from the first
 	 * response, and everything would wait for it. */
-	long pipewait = eq_nocase(url, "https:", 6); /* stops at url's NUL */
-	if (set_method(e, method, body, body_len) ||
-	    curl_easy_setopt(e, CURLOPT_URL, url) ||
-	    curl_easy_setopt(e, CURLOPT_PIPEWAIT, pipewait) ||
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist))
-		return BC_ENOMEM;
-
-	struct tloop *l = loop_for_submit(t);
-	/* A connection's socket belongs to the loop whose multi handle opens
-	 * it (on_open_socket, on_close_socket). */
-	if (x->sock_loop != l &&
-	    (curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)l) ||
-	     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)l)))
-		return BC_ENOMEM;
-	x->sock_loop = l;
+	x->pipewait = eq_nocase(url, "https:", 6); /* stops at url's NUL */
+	x->hdrs = h;
 	x->tag = tag;
 	x->prereq = 0;
 	x->no_resend = t->no_resend;
@@ -1315,13 +1337,13 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	x->retry_after[0] = '\0';
 	x->errbuf[0] = '\0';
 	x->m = NULL;
-	if (!t->threads && loop_add(l, x))
+	if (!t->threads && loop_add(l, x)) {
+		x->hdrs = NULL; /* no reference taken */
 		return BC_ENOMEM;
-	t->free_list = x->next;
+	}
+	l->free_list = x->next;
 	x->next = NULL;
 	h->refs++;
-	x->hdrs = h;
-	x->loop = l;
 	x->state = X_FLIGHT;
 	l->submitted++;
 	t->in_flight++;
@@ -1523,13 +1545,13 @@ static int take_inbox(struct tloop *l)
 	while (x) {
 		struct xfer *n = x->next;
 		x->next = NULL;
-		CURLMcode c = abort_now ? CURLM_OK : loop_add(l, x);
+		const char *why = abort_now ? NULL : loop_add(l, x);
 		if (abort_now)
 			finish(l, x, CURLE_ABORTED_BY_CALLBACK,
 			       "abandoned: interrupted while in flight");
-		else if (c)
+		else if (why)
 			/* Nothing went out: NOT_SENT, safe to send again. */
-			finish(l, x, CURLE_OUT_OF_MEMORY, curl_multi_strerror(c));
+			finish(l, x, CURLE_OUT_OF_MEMORY, why);
 		x = n;
 	}
 	if (abort_now)
@@ -1613,7 +1635,7 @@ int bc_transport_next_done(struct bc_transport *t,
 			   struct bc_transfer_done *out)
 {
 	if (t->taken) {
-		recycle(t, t->taken);
+		recycle(t->taken);
 		t->taken = NULL;
 	}
 	if (!t->done_head && t->threads)
