@@ -60,6 +60,10 @@ struct bc_transport_options {
 	 * connection's socket from epoll and add it again for the next
 	 * request, as libcurl asks, instead of keeping it registered. */
 	int readd_idle_sockets;
+	/* Benchmarks only: make the curl_easy_setopt calls of a submit in the
+	 * caller's thread, as before, instead of the worker's (see loop_add in
+	 * transport.c). */
+	int setopt_in_caller;
 };
 
 enum bc_net_result {

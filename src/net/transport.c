@@ -77,6 +77,7 @@ struct xfer {
 	const char *method, *url, *req_body;
 	size_t req_len;
 	long pipewait;
+	int prepared;        /* the handle holds the request already */
 	struct tmulti *m;    /* while in a multi handle (loop's field) */
 	struct xfer *aprev, *anext; /* the loop's active list */
 	struct hdrlist *hdrs;
@@ -152,6 +153,7 @@ struct bc_transport {
 	int insecure;
 	int no_resend;
 	int readd_idle_sockets; /* benchmarks: see bc_transport_options */
+	int setopt_in_caller;   /* benchmarks: see bc_transport_options */
 	size_t max_body;
 	enum bc_transport_loop loop;
 
@@ -1014,6 +1016,7 @@ int bc_transport_new(struct bc_transport **out,
 	t->insecure = o->insecure;
 	t->no_resend = o->no_resend;
 	t->readd_idle_sockets = o->readd_idle_sockets;
+	t->setopt_in_caller = o->setopt_in_caller;
 	t->loop = o->loop;
 	t->threads = o->threads;
 	t->cacert = dup_opt(o->cacert, &result);
@@ -1265,9 +1268,8 @@ static struct tmulti *least_loaded(struct tloop *l)
  * allocating thread's malloc arena under its lock. Made by the owner's
  * thread, those frees contended with the workers at every request (about
  * 40,000 futex calls per 200,000 requests). */
-static const char *loop_add(struct tloop *l, struct xfer *x)
+static const char *prepare(struct bc_transport *t, struct xfer *x)
 {
-	struct bc_transport *t = l->t;
 	if (!x->easy && easy_setup(t, x)) {
 		if (x->easy)
 			curl_easy_cleanup(x->easy);
@@ -1280,8 +1282,18 @@ static const char *loop_add(struct tloop *l, struct xfer *x)
 	    curl_easy_setopt(e, CURLOPT_PIPEWAIT, x->pipewait) ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs->slist))
 		return "out of memory setting up the request";
+	x->prepared = 1;
+	return NULL;
+}
+
+static const char *loop_add(struct tloop *l, struct xfer *x)
+{
+	const char *why = x->prepared ? NULL : prepare(l->t, x);
+	x->prepared = 0;
+	if (why)
+		return why;
 	struct tmulti *m = least_loaded(l);
-	CURLMcode c = curl_multi_add_handle(m->multi, e);
+	CURLMcode c = curl_multi_add_handle(m->multi, x->easy);
 	if (c)
 		return curl_multi_strerror(c);
 	x->m = m;
@@ -1337,7 +1349,9 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 	x->retry_after[0] = '\0';
 	x->errbuf[0] = '\0';
 	x->m = NULL;
-	if (!t->threads && loop_add(l, x)) {
+	x->prepared = 0;
+	if ((!t->threads && loop_add(l, x)) ||
+	    (t->threads && t->setopt_in_caller && prepare(t, x))) {
 		x->hdrs = NULL; /* no reference taken */
 		return BC_ENOMEM;
 	}

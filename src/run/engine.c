@@ -1175,6 +1175,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		.no_resend = e->barrier && !o->retry_unknown,
 		.threads = net_threads(o),
 		.readd_idle_sockets = bench_before("idle-sockets"),
+		.setopt_in_caller = bench_before("home-loop"),
 	};
 	if (o->insecure)
 		fprintf(stderr, "bulkcall: warning: --insecure: TLS certificates "
