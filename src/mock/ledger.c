@@ -112,6 +112,16 @@ void mock_stats_count(enum mock_outcome o)
 	atomic_fetch_add_explicit(&counts[o], 1u, memory_order_relaxed);
 }
 
+static atomic_long delayed_peak;
+
+void mock_stats_delayed(long now_delayed)
+{
+	long peak = atomic_load_explicit(&delayed_peak, memory_order_relaxed);
+	while (now_delayed > peak &&
+	       !atomic_compare_exchange_weak(&delayed_peak, &peak, now_delayed))
+		;
+}
+
 void mock_stats_reset_after(void)
 {
 	atomic_fetch_add_explicit(&reset_after, 1u, memory_order_relaxed);
@@ -132,8 +142,9 @@ void mock_stats_print(void)
 					atomic_load(&counts[i]));
 	if (len < sizeof line)
 		snprintf(line + len, sizeof line - len,
-			 " reset_after=%llu ledger=%llu%s",
+			 " reset_after=%llu ledger=%llu peak_delayed=%ld%s",
 			 atomic_load(&reset_after), atomic_load(&ledger_lines),
+			 atomic_load(&delayed_peak),
 			 atomic_load(&ledger_errors) ? " (ledger write errors!)"
 						     : "");
 	fprintf(stderr, "%s\n", line);

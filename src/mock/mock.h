@@ -216,6 +216,9 @@ int mock_ledger_write(const char *provider, const char *op,
 void mock_ledger_close(void);
 void mock_stats_count(enum mock_outcome o);
 void mock_stats_reset_after(void);
+/* Requests waiting for --latency now: keeps the peak, which is how many
+ * the client had in flight at once (the exit line's peak_delayed). */
+void mock_stats_delayed(long now_delayed);
 void mock_stats_print(void);
 
 /* The providers. */

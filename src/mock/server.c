@@ -214,7 +214,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 	uint64_t delay_ms = mock_latency_draw_ms();
 	if (delay_ms && !atomic_load(&stopping)) {
 		req->stage = STAGE_DELAYED;
-		atomic_fetch_add(&suspended, 1);
+		mock_stats_delayed(atomic_fetch_add(&suspended, 1) + 1);
 		MHD_suspend_connection(conn);
 		/* +1: the clock is read in whole ms, never answer early. */
 		mock_timer_add(conn, mock_now_ms() + delay_ms + 1);

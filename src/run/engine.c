@@ -86,6 +86,12 @@ struct token {
  * Measured: at 5 ms the extra output-file syncs cost more than they
  * saved; at the commit interval they replace a commit's own sync. */
 #define COMMIT_WITH_SENT_MS COMMIT_MS
+/* There a commit due after COMMIT_ROWS rows waits for the next dispatch
+ * pass too (its journal record then needs no sync of its own, and the
+ * loop does not stand still for one); only twice as many rows force a
+ * commit of their own (no dispatch for a while: throttled, or the input
+ * is done and the last rows are in flight). */
+#define COMMIT_ROWS_UNSENT (2 * COMMIT_ROWS)
 
 /* Why dispatch stopped before the input ran out. */
 enum stop_reason {
@@ -227,7 +233,8 @@ static void finish(struct engine *e, struct slot *s, enum bc_outcome outcome,
 		} else if (!e->stopping) {
 			if (bc_journal_final(e->jr, s->row.index) != BC_OK)
 				output_failed(e, "out of memory for the journal");
-			else if (bc_journal_pending(e->jr) >= COMMIT_ROWS)
+			else if (bc_journal_pending(e->jr) >=
+				 (e->barrier ? COMMIT_ROWS_UNSENT : COMMIT_ROWS))
 				commit(e, 0);
 		}
 	}
@@ -878,8 +885,11 @@ static int64_t dispatch(struct engine *e, int64_t now)
 		 * the last commit when one is due: after a crash they stay ok
 		 * instead of becoming unknown. */
 		uint64_t len[BC_OUT_FILES];
-		int with_commit = bc_journal_pending(e->jr) &&
-				  now - e->last_commit_ms >= COMMIT_WITH_SENT_MS;
+		size_t pending = bc_journal_pending(e->jr);
+		int with_commit =
+			pending &&
+			(now - e->last_commit_ms >= COMMIT_WITH_SENT_MS ||
+			 pending >= COMMIT_ROWS);
 		if (with_commit) {
 			r = bc_output_commit(e->job.output, len, err, sizeof err);
 			e->last_commit_ms = now;

@@ -166,4 +166,18 @@ mock_stop
 okn=$(count_rows "$T_TMP/r13/results.csv" 'r["outcome"] == "ok"')
 t_eq "about 50/s: $okn rows ok in 3.5 s" "$([ "$okn" -ge 150 ] && [ "$okn" -le 200 ] && echo yes)" yes
 
+# 14. --concurrency caps what is at the server, although a non-idempotent
+# run admits rows beyond it while they wait parked for the journal's sync
+# (docs/durability.md). The mock delays every answer and keeps the peak.
+"$GEN" 600 5 >"$T_TMP/c600.csv"
+mock_start --ledger "$T_TMP/l14.ndjson" --latency 40
+run --rate 0 --concurrency 20 "$T_TMP/c600.csv" -o "$T_TMP/r14"
+t_eq "capped run exit" "$?" 0
+mock_stop
+t_invariants "$T_TMP/c600.csv" "$T_TMP/r14" --rows 600 --expect ok=600 --ledger "$T_TMP/l14.ndjson"
+peak=$(grep -o 'peak_delayed=[0-9]*' "$T_TMP/mock.err" | cut -d= -f2)
+t_eq "at most --concurrency 20 at the server at once (peak ${peak:-none})" \
+	"$([ "${peak:-999}" -le 20 ] && echo yes)" yes
+t_eq "the window was used (peak ${peak:-none})" "$([ "${peak:-0}" -ge 15 ] && echo yes)" yes
+
 t_done
