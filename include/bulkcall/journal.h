@@ -80,6 +80,8 @@ int bc_journal_sent_async(struct bc_journal *j, int commit,
  * journal takes no more records). */
 int bc_journal_synced(struct bc_journal *j, uint64_t ticket, char *err,
 		      size_t errlen);
+/* How many syncs the sync thread has finished. */
+uint64_t bc_journal_syncs(struct bc_journal *j);
 /* wake(arg) is called from the sync thread after each sync, so that a
  * caller waiting elsewhere (bc_transport_wake) looks again. */
 void bc_journal_set_waker(struct bc_journal *j, void (*wake)(void *),

@@ -110,6 +110,7 @@ struct bc_journal {
 	pthread_t thread;
 	int started, quit;
 	uint64_t requested, synced; /* tickets */
+	uint64_t syncs;             /* finished by the thread */
 	int sync_errno;             /* a sync of the thread failed */
 	long sync_period_us;        /* see pace_sync */
 	void (*wake)(void *);
@@ -263,6 +264,7 @@ static void *sync_main(void *arg)
 			j->sync_errno = e;
 		if (!e && j->synced < target)
 			j->synced = target;
+		j->syncs++;
 		if (j->wake)
 			j->wake(j->wake_arg);
 	}
@@ -490,6 +492,16 @@ int bc_journal_synced(struct bc_journal *j, uint64_t ticket, char *err,
 	if (e)
 		return jfail(j, "sync", e, err, errlen);
 	return done;
+}
+
+uint64_t bc_journal_syncs(struct bc_journal *j)
+{
+	if (!j->started)
+		return 0;
+	pthread_mutex_lock(&j->lock);
+	uint64_t n = j->syncs;
+	pthread_mutex_unlock(&j->lock);
+	return n;
 }
 
 void bc_journal_set_waker(struct bc_journal *j, void (*wake)(void *),

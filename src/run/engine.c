@@ -151,6 +151,10 @@ struct engine {
 		uint64_t ticket;
 	} *parked;
 	size_t parked_head, nparked;
+	/* How far admission may run ahead of --concurrency (parked_limit):
+	 * answers counted between the last two syncs seen to finish. */
+	uint64_t answers, answers_at_sync, syncs_seen;
+	size_t answers_per_sync;
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -614,6 +618,7 @@ static void handle_done(struct engine *e, const struct bc_transfer_done *d)
 	}
 	struct slot *s = &e->slots[d->tag];
 	int64_t now = now_ms();
+	e->answers++;
 	s->status = d->status;
 	s->latency_ms = d->latency_us / 1000;
 	struct bc_sched_outcome so = { .result = BC_SCHED_ERROR,
@@ -797,14 +802,15 @@ static int bench_before(const char *what)
 	return 0;
 }
 
-/* How many rows may wait parked for the barrier's sync on top of
- * --concurrency: about what arrives during one sync at full speed. */
+/* At most how many rows may wait parked for the barrier's sync on top of
+ * --concurrency (the scheduler's bound; parked_limit is the working one). */
 static size_t parked_extra(const struct engine *e,
 			   const struct bc_job_options *o)
 {
 	if (!e->barrier || bench_before("group-commit"))
 		return 0;
-	return o->concurrency < 1024 ? (size_t)o->concurrency : 1024;
+	size_t two = 2 * (size_t)o->concurrency;
+	return two < 1024 ? two : 1024;
 }
 
 /* Hands one admitted row to the transport. */
@@ -842,6 +848,36 @@ static void unsend(struct engine *e, size_t idx, int64_t now)
 	make_ready(e, &e->slots[idx]);
 }
 
+/* Rows admitted (in flight or parked) at most: --concurrency, plus twice
+ * the answers that came in between the last two syncs. Parked rows only
+ * go out at sync boundaries, so that many must wait durable to refill the
+ * transport between two syncs; against a fast server that is most of
+ * --concurrency again (at 100, 100 in flight on average instead of 92),
+ * against a slow one a few rows. Fewer parked rows, fewer rows that a
+ * crash leaves unknown although they were never sent. */
+#define PARKED_SLACK 16
+
+static size_t parked_limit(const struct engine *e)
+{
+	size_t extra = 2 * e->answers_per_sync + PARKED_SLACK;
+	size_t cap = parked_extra(e, e->opt);
+	return (size_t)e->opt->concurrency + (extra < cap ? extra : cap);
+}
+
+/* After each sync of the journal's thread: the answers since the last. */
+static void count_syncs(struct engine *e)
+{
+	uint64_t n = bc_journal_syncs(e->jr);
+	if (n == e->syncs_seen)
+		return;
+	e->syncs_seen = n;
+	/* A slowly decaying maximum: answers come in bursts. */
+	size_t now = (size_t)(e->answers - e->answers_at_sync);
+	size_t decayed = e->answers_per_sync - e->answers_per_sync / 8;
+	e->answers_per_sync = now > decayed ? now : decayed;
+	e->answers_at_sync = e->answers;
+}
+
 /* Hands ready rows to the transport while the scheduler says yes. Returns
  * the earliest time something refused may be asked again. Rows admitted in
  * one pass go out together: for a non-idempotent profile, once one journal
@@ -851,8 +887,17 @@ static int64_t dispatch(struct engine *e, int64_t now)
 {
 	int64_t next = INT64_MAX;
 	size_t keep = 0, skipped = 0, nbatch = 0, i;
+	if (e->barrier)
+		count_syncs(e);
+	size_t limit = e->barrier ? parked_limit(e) : SIZE_MAX;
+	size_t busy = bc_transport_in_flight(e->net) + e->nparked;
 	for (i = 0; i < e->nready; i++) {
 		struct slot *s = &e->slots[e->ready[i]];
+		if (busy + nbatch >= limit) {
+			/* like BC_WAIT_BUSY: an answer or a sync frees room */
+			e->ready[keep++] = e->ready[i];
+			break;
+		}
 		int64_t until = INT64_MAX;
 		enum bc_admit a = bc_sched_admit(&e->sched, s->key, now, &until);
 		if (a == BC_ADMIT) {

@@ -167,6 +167,9 @@ static void test_journal_async(void)
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	CHECK_INT(r, 1);
 	CHECK(__atomic_load_n(&wakes, __ATOMIC_SEQ_CST) >= 1);
+	/* the thread's syncs are counted (the engine paces admission by
+	 * the answers between two of them) */
+	CHECK(bc_journal_syncs(j) >= 1);
 	/* a commit riding on the barrier: its rows stop being pending */
 	bc_journal_final(j, 1);
 	bc_journal_final(j, 2);
@@ -183,6 +186,17 @@ static void test_journal_async(void)
 	/* a synchronous commit makes every earlier ticket durable */
 	CHECK_INT(bc_journal_commit(j, 0, len1, err, sizeof err), BC_OK);
 	CHECK_INT(bc_journal_synced(j, t3, err, sizeof err), 1);
+	uint64_t before = bc_journal_syncs(j);
+	uint64_t d[] = {6};
+	uint64_t t4 = 0;
+	CHECK_INT(bc_journal_sent_async(j, 0, len1, d, 1, &t4, err, sizeof err),
+		  BC_OK);
+	for (int i = 0; i < 5000 && (r = bc_journal_synced(j, t4, err,
+							    sizeof err)) == 0;
+	     i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	CHECK_INT(r, 1);
+	CHECK(bc_journal_syncs(j) >= before + 1);
 	bc_journal_free(j);
 
 	struct bc_journal_state st;
