@@ -155,6 +155,7 @@ struct engine {
 	 * answers counted between the last two syncs seen to finish. */
 	uint64_t answers, answers_at_sync, syncs_seen;
 	size_t answers_per_sync;
+	size_t parked_cap; /* parked_extra(), worked out once */
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -860,7 +861,7 @@ static void unsend(struct engine *e, size_t idx, int64_t now)
 static size_t parked_limit(const struct engine *e)
 {
 	size_t extra = 2 * e->answers_per_sync + PARKED_SLACK;
-	size_t cap = parked_extra(e, e->opt);
+	size_t cap = e->parked_cap;
 	return (size_t)e->opt->concurrency + (extra < cap ? extra : cap);
 }
 
@@ -1166,7 +1167,8 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	 * they may be admitted beyond --concurrency, so that the wire stays
 	 * full while a sync runs (release_parked keeps the transport at
 	 * --concurrency). */
-	sc.concurrency = (uint32_t)((size_t)o->concurrency + parked_extra(e, o));
+	e->parked_cap = parked_extra(e, o);
+	sc.concurrency = (uint32_t)((size_t)o->concurrency + e->parked_cap);
 	sc.key_rate_milli = bc_rate_to_milli(o->key_rate);
 	sc.key_concurrency = (uint32_t)o->key_concurrency;
 	sc.cooldown_ms = (int64_t)(o->throttle_cooldown_s * 1000);
