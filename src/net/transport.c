@@ -679,16 +679,23 @@ static enum bc_net_result classify(CURLcode code, int too_big, int prereq)
 	return prereq ? BC_NET_MAYBE_SENT : BC_NET_NOT_SENT;
 }
 
+/* Appends x to a queue of transfers linked through next. */
+static void xqueue_push(struct xfer **head, struct xfer **tail,
+			struct xfer *x)
+{
+	x->next = NULL;
+	if (*tail)
+		(*tail)->next = x;
+	else
+		*head = x;
+	*tail = x;
+}
+
 /* Owner: a finished transfer joins the done queue. */
 static void push_done(struct bc_transport *t, struct xfer *x)
 {
 	x->state = X_DONE;
-	x->next = NULL;
-	if (t->done_tail)
-		t->done_tail->next = x;
-	else
-		t->done_head = x;
-	t->done_tail = x;
+	xqueue_push(&t->done_head, &t->done_tail, x);
 	t->ndone++;
 	t->in_flight--;
 	x->loop->submitted--;
@@ -769,12 +776,7 @@ static void finish(struct tloop *l, struct xfer *x, CURLcode code,
 		push_done(t, x);
 		return;
 	}
-	x->next = NULL;
-	if (l->fin_tail)
-		l->fin_tail->next = x;
-	else
-		l->fin_head = x;
-	l->fin_tail = x;
+	xqueue_push(&l->fin_head, &l->fin_tail, x);
 }
 
 static void read_info(struct tloop *l, struct tmulti *m)
@@ -1366,11 +1368,7 @@ int bc_transport_submit(struct bc_transport *t, uint64_t tag,
 		 * transfer is the worker's until it is published back. */
 		pthread_mutex_lock(&l->lock);
 		int was_empty = !l->inbox_head;
-		if (l->inbox_tail)
-			l->inbox_tail->next = x;
-		else
-			l->inbox_head = x;
-		l->inbox_tail = x;
+		xqueue_push(&l->inbox_head, &l->inbox_tail, x);
 		pthread_mutex_unlock(&l->lock);
 		if (was_empty)
 			wake(l->wake_fd);
