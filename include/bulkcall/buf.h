@@ -25,6 +25,8 @@ void bc_buf_reset(struct bc_buf *b);
 int bc_buf_add(struct bc_buf *b, const void *data, size_t len);
 int bc_buf_adds(struct bc_buf *b, const char *s);
 int bc_buf_addc(struct bc_buf *b, char c);
+/* Appends v in decimal, without a printf pass (per-row numbers). */
+int bc_buf_addu(struct bc_buf *b, unsigned long long v);
 int bc_buf_addf(struct bc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int bc_buf_vaddf(struct bc_buf *b, const char *fmt, va_list ap)

@@ -148,11 +148,12 @@ static int add_rows(struct bc_buf *b, uint64_t *rows, size_t n)
 			k++;
 		if (i)
 			result = bc_buf_addc(b, ',');
+		if (!result)
+			result = bc_buf_addu(b, rows[i]);
 		if (!result && rows[k] != rows[i])
-			result = bc_buf_addf(b, "%" PRIu64 "-%" PRIu64, rows[i],
-					     rows[k]);
-		else if (!result)
-			result = bc_buf_addf(b, "%" PRIu64, rows[i]);
+			result = bc_buf_addc(b, '-');
+		if (!result && rows[k] != rows[i])
+			result = bc_buf_addu(b, rows[k]);
 		i = k + 1;
 	}
 	return result;

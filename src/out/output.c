@@ -324,8 +324,18 @@ static const char *finished_at(struct bc_output *o, int64_t ms)
 		strftime(o->stamp, sizeof o->stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 		o->stamp_sec = sec;
 	}
-	snprintf(o->finished, sizeof o->finished, "%s.%03dZ", o->stamp,
-		 (int)(ms % 1000));
+	/* "<stamp>.mmmZ" without a printf pass: this runs once per row. */
+	size_t n = strlen(o->stamp);
+	int frac = (int)(ms % 1000);
+	if (n + 6 > sizeof o->finished)
+		n = sizeof o->finished - 6;
+	memcpy(o->finished, o->stamp, n);
+	o->finished[n] = '.';
+	o->finished[n + 1] = (char)('0' + frac / 100);
+	o->finished[n + 2] = (char)('0' + frac / 10 % 10);
+	o->finished[n + 3] = (char)('0' + frac % 10);
+	o->finished[n + 4] = 'Z';
+	o->finished[n + 5] = '\0';
 	return o->finished;
 }
 
@@ -333,8 +343,11 @@ static int results_csv(struct bc_output *o, const struct bc_result *r)
 {
 	struct bc_buf *l = &o->line;
 	const struct bc_row *row = r->row;
-	int result = bc_buf_addf(l, "%llu,%llu", (unsigned long long)row->index,
-				 (unsigned long long)row->line);
+	int result = bc_buf_addu(l, row->index);
+	if (!result)
+		result = bc_buf_addc(l, ',');
+	if (!result)
+		result = bc_buf_addu(l, row->line);
 	for (size_t k = 0; !result && o->opt.key_columns && o->opt.key_columns[k];
 	     k++) {
 		size_t len = 0;
@@ -349,20 +362,33 @@ static int results_csv(struct bc_output *o, const struct bc_result *r)
 			result = add_csv_field(l, v, len);
 	}
 	if (!result)
-		result = bc_buf_addf(l, ",%s,", bc_outcome_name(r->outcome));
-	if (!result && r->http_status)
+		result = bc_buf_addc(l, ',');
+	if (!result)
+		result = bc_buf_adds(l, bc_outcome_name(r->outcome));
+	if (!result)
+		result = bc_buf_addc(l, ',');
+	if (!result && r->http_status > 0)
+		result = bc_buf_addu(l, (unsigned long long)r->http_status);
+	else if (!result && r->http_status)
 		result = bc_buf_addf(l, "%ld", r->http_status);
 	if (!result)
 		result = bc_buf_addc(l, ',');
 	if (!result && r->error && r->error[0])
 		result = add_csv_field(l, r->error, strlen(r->error));
 	if (!result)
-		result = bc_buf_addf(l, ",%u,", r->attempts);
-	if (!result && r->latency_ms >= 0)
-		result = bc_buf_addf(l, "%lld", (long long)r->latency_ms);
+		result = bc_buf_addc(l, ',');
 	if (!result)
-		result = bc_buf_addf(l, ",%s\n",
-				     finished_at(o, r->finished_at_ms));
+		result = bc_buf_addu(l, r->attempts);
+	if (!result)
+		result = bc_buf_addc(l, ',');
+	if (!result && r->latency_ms >= 0)
+		result = bc_buf_addu(l, (unsigned long long)r->latency_ms);
+	if (!result)
+		result = bc_buf_addc(l, ',');
+	if (!result)
+		result = bc_buf_adds(l, finished_at(o, r->finished_at_ms));
+	if (!result)
+		result = bc_buf_addc(l, '\n');
 	return result;
 }
 

@@ -23,6 +23,35 @@ static void test_buf(void)
 	bc_buf_release(&b);
 }
 
+/* Numbers without printf, and formatted appends that do not fit the room
+ * kept for them (a second, measured pass) or pass the cap (unchanged). */
+static void test_buf_format(void)
+{
+	struct bc_buf b = BC_BUF_INIT(200);
+	CHECK_INT(bc_buf_addu(&b, 0), BC_OK);
+	CHECK_INT(bc_buf_addc(&b, ' '), BC_OK);
+	CHECK_INT(bc_buf_addu(&b, 18446744073709551615ULL), BC_OK);
+	CHECK_STR(b.ptr, "0 18446744073709551615");
+	bc_buf_reset(&b);
+	CHECK_INT(bc_buf_addf(&b, "%0150d|", 7), BC_OK);
+	CHECK_INT(b.len, 151);
+	CHECK(b.ptr[149] == '7' && b.ptr[150] == '|' && b.ptr[0] == '0');
+	CHECK_INT(bc_buf_addf(&b, "%060d", 1), BC_ETOOBIG);
+	CHECK_INT(b.len, 151);
+	CHECK(b.ptr[151] == '\0');
+	CHECK_INT(bc_buf_addf(&b, "%049d", 2), BC_OK);
+	CHECK_INT(b.len, 200);
+	CHECK_INT(bc_buf_addu(&b, 3), BC_ETOOBIG);
+	bc_buf_release(&b);
+
+	struct bc_buf tiny = BC_BUF_INIT(4);
+	CHECK_INT(bc_buf_addf(&tiny, "%s", "abcde"), BC_ETOOBIG);
+	CHECK_STR(bc_buf_str(&tiny), "");
+	CHECK_INT(bc_buf_addf(&tiny, "%d", 1234), BC_OK);
+	CHECK_STR(tiny.ptr, "1234");
+	bc_buf_release(&tiny);
+}
+
 static void test_row(void)
 {
 	struct bc_row row, copy;
@@ -54,6 +83,7 @@ static void test_errors(void)
 int main(void)
 {
 	test_buf();
+	test_buf_format();
 	test_row();
 	test_errors();
 	return bc_test_done();
