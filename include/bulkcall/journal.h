@@ -66,13 +66,18 @@ int bc_journal_begin(struct bc_journal *j, const char *what, char *err,
  * rows[0..n) (after any pending "N" records) and fdatasync()s. */
 int bc_journal_sent(struct bc_journal *j, const uint64_t *rows, size_t n,
 		    char *err, size_t errlen);
-/* The same barrier off the caller's path: appends (commit != 0: a commit
- * record for len[], already durable, and the pending final rows, then) the
- * "S" record, writes them, and asks the journal's sync thread to
- * fdatasync. *ticket names that sync: the rows may go once
- * bc_journal_synced(ticket) says 1. */
+/* The same barrier off the caller's path: appends the "S" record for
+ * rows[0..n) (after any pending "N" records), writes it, and asks the
+ * journal's sync thread to fdatasync. *ticket names that sync: the rows
+ * may go once bc_journal_synced(ticket) says 1.
+ * commit != 0 also commits the pending final rows at the output lengths
+ * len[], written but not yet durable: the same sync fdatasyncs
+ * file_fd[0..nfiles) (file_path names each in errors) before the
+ * journal, and the commit record is written only after that sync is done
+ * (by a later call), so it never counts bytes that are not on disk. */
 int bc_journal_sent_async(struct bc_journal *j, int commit,
-			  const uint64_t len[BC_OUT_FILES],
+			  const uint64_t len[BC_OUT_FILES], const int *file_fd,
+			  const char *const *file_path, size_t nfiles,
 			  const uint64_t *rows, size_t n, uint64_t *ticket,
 			  char *err, size_t errlen);
 /* 1: every record written before the ticket was asked for is durable; 0:
@@ -102,7 +107,9 @@ size_t bc_journal_pending(const struct bc_journal *j);
  * durable) and the pending final rows, then fdatasync()s. stopped != 0
  * writes an "R" record instead: the files hold, past the last commit, the
  * records of rows written as retry because the run stopped, which resume
- * will send; it lists no rows. */
+ * will send; it lists no rows. Commit records of bc_journal_sent_async
+ * still waiting for their sync go first (every file is durable now); it
+ * returns once the sync thread has no sync under way. */
 int bc_journal_commit(struct bc_journal *j, int stopped,
 		      const uint64_t len[BC_OUT_FILES], char *err,
 		      size_t errlen);

@@ -68,6 +68,13 @@ int bc_output_flush(struct bc_output *o, char *err, size_t errlen);
  * to their lengths in enum bc_out_file order (0 for files not kept). */
 int bc_output_commit(struct bc_output *o, uint64_t *len, char *err,
 		     size_t errlen);
+/* bc_output_commit without the fdatasync: every file is written and ends
+ * on a record at len[]; fd[0..*nfiles) (path[] names them) are the files
+ * that changed, for the caller to make durable before it counts len[] as
+ * committed (bc_journal_sent_async). fd and path hold BC_OUT_FILES. */
+int bc_output_commit_deferred(struct bc_output *o, uint64_t *len, int *fd,
+			      const char **path, size_t *nfiles, char *err,
+			      size_t errlen);
 /* Counts so far, per outcome. */
 const uint64_t *bc_output_counts(const struct bc_output *o);
 

@@ -101,6 +101,7 @@ struct bc_journal {
 	struct rowlist final, not_acted, scratch;
 	int failed_errno;
 	const char *failed_what;
+	const char *failed_path; /* NULL: the journal itself */
 
 	/* The sync thread (started by the first async barrier). Tickets
 	 * count sync requests; a request is made after its records were
@@ -112,9 +113,22 @@ struct bc_journal {
 	uint64_t requested, synced; /* tickets */
 	uint64_t syncs;             /* finished by the thread */
 	int sync_errno;             /* a sync of the thread failed */
+	const char *sync_errpath;   /* ... of this file (NULL: the journal) */
 	long sync_period_us;        /* see pace_sync */
 	void (*wake)(void *);
 	void *wake_arg;
+	pthread_cond_t idle;        /* broadcast after each sync */
+	/* Output files the next sync makes durable before the journal's own
+	 * fdatasync (bc_journal_sent_async with commit). */
+	int file_fd[BC_OUT_FILES];
+	const char *file_path[BC_OUT_FILES];
+	size_t nfiles;
+
+	/* Commit records whose files the sync thread makes durable: they
+	 * are written only after the sync named deferred_ticket is done, so
+	 * that no commit on disk counts bytes that are not (owner only). */
+	struct bc_buf deferred;
+	uint64_t deferred_ticket;
 };
 
 static int jfail(struct bc_journal *j, const char *what, int errnum, char *err,
@@ -124,7 +138,8 @@ static int jfail(struct bc_journal *j, const char *what, int errnum, char *err,
 		j->failed_errno = errnum ? errnum : EIO;
 		j->failed_what = what;
 	}
-	snprintf(err, errlen, "cannot %s '%s': %s", j->failed_what, j->path,
+	snprintf(err, errlen, "cannot %s '%s': %s", j->failed_what,
+		 j->failed_path ? j->failed_path : j->path,
 		 strerror(j->failed_errno));
 	return BC_EIO;
 }
@@ -170,10 +185,11 @@ static int seal(struct bc_journal *j)
 	return result;
 }
 
-static int write_out(struct bc_journal *j, char *err, size_t errlen)
+static int write_buf(struct bc_journal *j, struct bc_buf *b, char *err,
+		     size_t errlen)
 {
-	const char *p = j->out.ptr;
-	size_t len = j->out.len;
+	const char *p = b->ptr;
+	size_t len = b->len;
 	while (len) {
 		ssize_t w = write(j->fd, p, len);
 		if (w < 0) {
@@ -184,8 +200,13 @@ static int write_out(struct bc_journal *j, char *err, size_t errlen)
 		p += w;
 		len -= (size_t)w;
 	}
-	bc_buf_reset(&j->out);
+	bc_buf_reset(b);
 	return BC_OK;
+}
+
+static int write_out(struct bc_journal *j, char *err, size_t errlen)
+{
+	return write_buf(j, &j->out, err, errlen);
 }
 
 static int sync_out(struct bc_journal *j, char *err, size_t errlen)
@@ -258,14 +279,35 @@ static void *sync_main(void *arg)
 		pace_sync(j->sync_period_us, &last_start);
 		pthread_mutex_lock(&j->lock);
 		uint64_t target = j->requested;
+		int fd[BC_OUT_FILES];
+		const char *path[BC_OUT_FILES];
+		size_t nfiles = j->nfiles;
+		memcpy(fd, j->file_fd, sizeof fd);
+		memcpy(path, j->file_path, sizeof path);
+		j->nfiles = 0;
 		pthread_mutex_unlock(&j->lock);
-		int e = fdatasync(j->fd) != 0 ? errno : 0;
+		/* The output files first: a commit record counting their
+		 * bytes is written once this sync is done. */
+		int e = 0;
+		const char *failed = NULL;
+		for (size_t i = 0; i < nfiles && !e; i++)
+			if (fdatasync(fd[i]) != 0) {
+				e = errno;
+				failed = path[i];
+			}
+		if (!e && fdatasync(j->fd) != 0)
+			e = errno;
 		pthread_mutex_lock(&j->lock);
-		if (e && !j->sync_errno)
+		if (e && !j->sync_errno) {
 			j->sync_errno = e;
-		if (!e && j->synced < target)
+			j->sync_errpath = failed;
+		}
+		/* After a failure nothing counts as durable again: a commit
+		 * waiting for the failed file must never be written. */
+		if (!e && !j->sync_errno && j->synced < target)
 			j->synced = target;
 		j->syncs++;
+		pthread_cond_broadcast(&j->idle);
 		if (j->wake)
 			j->wake(j->wake_arg);
 	}
@@ -273,15 +315,19 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-/* Asks the sync thread for a sync covering everything written so far. */
-static int request_sync(struct bc_journal *j, uint64_t *ticket, char *err,
-			size_t errlen)
+/* Asks the sync thread for a sync covering everything written so far,
+ * and the files[0..nfiles) before it. */
+static int request_sync(struct bc_journal *j, const int *file_fd,
+			const char *const *file_path, size_t nfiles,
+			uint64_t *ticket, char *err, size_t errlen)
 {
 	if (!j->started) {
 		pthread_mutex_init(&j->lock, NULL);
 		pthread_cond_init(&j->cond, NULL);
+		pthread_cond_init(&j->idle, NULL);
 		int r = pthread_create(&j->thread, NULL, sync_main, j);
 		if (r) {
+			pthread_cond_destroy(&j->idle);
 			pthread_cond_destroy(&j->cond);
 			pthread_mutex_destroy(&j->lock);
 			return jfail(j, "start a sync thread for", r, err, errlen);
@@ -289,9 +335,54 @@ static int request_sync(struct bc_journal *j, uint64_t *ticket, char *err,
 		j->started = 1;
 	}
 	pthread_mutex_lock(&j->lock);
+	for (size_t i = 0; i < nfiles; i++) {
+		size_t k = 0;
+		while (k < j->nfiles && j->file_fd[k] != file_fd[i])
+			k++;
+		if (k == j->nfiles && k < BC_OUT_FILES) {
+			j->file_fd[k] = file_fd[i];
+			j->file_path[k] = file_path[i];
+			j->nfiles++;
+		}
+	}
 	*ticket = ++j->requested;
 	pthread_cond_signal(&j->cond);
 	pthread_mutex_unlock(&j->lock);
+	return BC_OK;
+}
+
+/* Writes the deferred commit records once their files are durable:
+ * when the sync they wait for is done, or now (the caller synced every
+ * output file itself). Ahead of any record sealed after them. */
+static int release_deferred(struct bc_journal *j, int files_synced, char *err,
+			    size_t errlen)
+{
+	if (!j->deferred.len)
+		return BC_OK;
+	if (!files_synced) {
+		pthread_mutex_lock(&j->lock);
+		files_synced = j->synced >= j->deferred_ticket;
+		pthread_mutex_unlock(&j->lock);
+	}
+	return files_synced ? write_buf(j, &j->deferred, err, errlen) : BC_OK;
+}
+
+/* Waits until no sync asked for is still under way (the output files it
+ * may be syncing are about to be synced, or closed, by the caller). */
+static int wait_idle(struct bc_journal *j, char *err, size_t errlen)
+{
+	if (!j->started)
+		return BC_OK;
+	pthread_mutex_lock(&j->lock);
+	while (j->synced < j->requested && !j->sync_errno)
+		pthread_cond_wait(&j->idle, &j->lock);
+	int e = j->sync_errno;
+	const char *path = j->sync_errpath;
+	pthread_mutex_unlock(&j->lock);
+	if (e) {
+		j->failed_path = path;
+		return jfail(j, "sync", e, err, errlen);
+	}
 	return BC_OK;
 }
 
@@ -367,6 +458,7 @@ int bc_journal_open(struct bc_journal **out, const char *dir, int64_t keep_len,
 	j->sync_period_us = BC_JOURNAL_SYNC_PERIOD_US;
 	bc_buf_init(&j->out, RECORD_MAX * 2);
 	bc_buf_init(&j->rec, RECORD_MAX);
+	bc_buf_init(&j->deferred, SIZE_MAX);
 	size_t plen = strlen(dir) + sizeof BC_JOURNAL_NAME + 2;
 	j->path = malloc(plen);
 	if (!j->path) {
@@ -461,21 +553,42 @@ int bc_journal_sent(struct bc_journal *j, const uint64_t *rows, size_t n,
 }
 
 int bc_journal_sent_async(struct bc_journal *j, int commit,
-			  const uint64_t len[BC_OUT_FILES],
+			  const uint64_t len[BC_OUT_FILES], const int *file_fd,
+			  const char *const *file_path, size_t nfiles,
 			  const uint64_t *rows, size_t n, uint64_t *ticket,
 			  char *err, size_t errlen)
 {
 	if (j->failed_errno)
 		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
-	if ((commit && seal_commit(j, 0, len)) || seal_sent(j, rows, n))
+	int result = release_deferred(j, 0, err, errlen);
+	if (result)
+		return result;
+	if (commit) {
+		/* Sealed into j->out, then moved aside: it waits for the
+		 * sync below, which makes the files durable first. Pending
+		 * "N" records stay in place: one must never land after an
+		 * "S" that sends its row again. */
+		if (seal_not_acted(j))
+			return nomem(j, err, errlen);
+		size_t at = j->out.len;
+		if (seal_commit(j, 0, len) ||
+		    bc_buf_add(&j->deferred, j->out.ptr + at, j->out.len - at))
+			return nomem(j, err, errlen);
+		j->out.len = at;
+		j->out.ptr[at] = '\0';
+	}
+	if (seal_sent(j, rows, n))
 		return nomem(j, err, errlen);
-	int result = write_out(j, err, errlen);
+	result = write_out(j, err, errlen);
 	if (!result)
-		result = request_sync(j, ticket, err, errlen);
-	/* The commit record is written: its rows are no longer pending. If
+		result = request_sync(j, file_fd, file_path,
+				      commit ? nfiles : 0, ticket, err, errlen);
+	/* The commit record is sealed: its rows are no longer pending. If
 	 * its sync fails the job stops here and resume redoes them. */
-	if (!result && commit)
+	if (!result && commit) {
 		j->final.n = 0;
+		j->deferred_ticket = *ticket;
+	}
 	return result;
 }
 
@@ -488,10 +601,13 @@ int bc_journal_synced(struct bc_journal *j, uint64_t ticket, char *err,
 		return 1;
 	pthread_mutex_lock(&j->lock);
 	int e = j->sync_errno;
+	const char *path = j->sync_errpath;
 	int done = j->synced >= ticket;
 	pthread_mutex_unlock(&j->lock);
-	if (e)
+	if (e) {
+		j->failed_path = path;
 		return jfail(j, "sync", e, err, errlen);
+	}
 	return done;
 }
 
@@ -551,9 +667,16 @@ int bc_journal_commit(struct bc_journal *j, int stopped,
 {
 	if (j->failed_errno)
 		return jfail(j, j->failed_what, j->failed_errno, err, errlen);
+	/* The caller synced every output file: earlier commits waiting for
+	 * the sync thread go first. No sync of it is left under way. */
+	int result = wait_idle(j, err, errlen);
+	if (!result)
+		result = release_deferred(j, 1, err, errlen);
+	if (result)
+		return result;
 	if (seal_commit(j, stopped, len))
 		return nomem(j, err, errlen);
-	int result = sync_out(j, err, errlen);
+	result = sync_out(j, err, errlen);
 	if (!result)
 		j->final.n = 0;
 	return result;
@@ -586,6 +709,7 @@ void bc_journal_free(struct bc_journal *j)
 		pthread_cond_signal(&j->cond);
 		pthread_mutex_unlock(&j->lock);
 		pthread_join(j->thread, NULL);
+		pthread_cond_destroy(&j->idle);
 		pthread_cond_destroy(&j->cond);
 		pthread_mutex_destroy(&j->lock);
 	}
@@ -593,6 +717,7 @@ void bc_journal_free(struct bc_journal *j)
 		close(j->fd);
 	bc_buf_release(&j->out);
 	bc_buf_release(&j->rec);
+	bc_buf_release(&j->deferred);
 	free(j->final.v);
 	free(j->not_acted.v);
 	free(j->scratch.v);

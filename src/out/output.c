@@ -810,6 +810,28 @@ int bc_output_commit(struct bc_output *o, uint64_t *len, char *err,
 	return BC_OK;
 }
 
+int bc_output_commit_deferred(struct bc_output *o, uint64_t *len, int *fd,
+			      const char **path, size_t *nfiles, char *err,
+			      size_t errlen)
+{
+	*nfiles = 0;
+	for (int i = 0; i < FILE_COUNT; i++) {
+		len[i] = 0;
+		if (!o->open[i])
+			continue;
+		int needs_sync = 0;
+		int result = bc_sink_commit_deferred(&o->files[i], &len[i],
+						     &needs_sync, err, errlen);
+		if (result)
+			return result;
+		if (needs_sync) {
+			fd[*nfiles] = o->files[i].fd;
+			path[(*nfiles)++] = o->files[i].path;
+		}
+	}
+	return BC_OK;
+}
+
 const uint64_t *bc_output_counts(const struct bc_output *o)
 {
 	return o->stats.outcomes;

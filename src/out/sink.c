@@ -145,7 +145,10 @@ int bc_sink_flush(struct bc_sink *s, char *err, size_t errlen)
 	return BC_OK;
 }
 
-int bc_sink_commit(struct bc_sink *s, uint64_t *len, char *err, size_t errlen)
+/* Writes the buffer and ends the gzip member: the file is whole up to
+ * *len. */
+static int seal_file(struct bc_sink *s, uint64_t *len, char *err,
+		     size_t errlen)
 {
 	if (s->failed_errno)
 		return fail(s, s->failed_errno, err, errlen);
@@ -164,15 +167,38 @@ int bc_sink_commit(struct bc_sink *s, uint64_t *len, char *err, size_t errlen)
 		if (r != Z_OK)
 			return fail(s, errno, err, errlen);
 	}
-	if (s->dirty) {
-		if (fdatasync(s->fd) != 0)
-			return fail_as(s, "sync", errno, err, errlen);
-		s->dirty = 0;
-	}
 	off_t at = lseek(s->fd, 0, SEEK_CUR);
 	if (at < 0)
 		return fail_as(s, "seek in", errno, err, errlen);
 	*len = (uint64_t)at;
+	return BC_OK;
+}
+
+int bc_sink_commit(struct bc_sink *s, uint64_t *len, char *err, size_t errlen)
+{
+	int result = seal_file(s, len, err, errlen);
+	if (result)
+		return result;
+	if (s->dirty || s->unsynced) {
+		if (fdatasync(s->fd) != 0)
+			return fail_as(s, "sync", errno, err, errlen);
+		s->dirty = 0;
+		s->unsynced = 0;
+	}
+	return BC_OK;
+}
+
+int bc_sink_commit_deferred(struct bc_sink *s, uint64_t *len, int *needs_sync,
+			    char *err, size_t errlen)
+{
+	int result = seal_file(s, len, err, errlen);
+	if (result)
+		return result;
+	*needs_sync = s->dirty;
+	if (s->dirty) {
+		s->dirty = 0;
+		s->unsynced = 1;
+	}
 	return BC_OK;
 }
 

@@ -25,6 +25,7 @@ struct bc_sink {
 	struct bc_buf buf;
 	int failed_errno;
 	int dirty; /* bytes handed to the kernel since the last commit */
+	int unsynced; /* a deferred commit left its sync to another thread */
 };
 
 /* Creates (or truncates) path. */
@@ -43,6 +44,11 @@ int bc_sink_flush(struct bc_sink *s, char *err, size_t errlen);
  * gzip member, fdatasync()s when anything changed; *len = the file's
  * length, a valid truncation point. */
 int bc_sink_commit(struct bc_sink *s, uint64_t *len, char *err, size_t errlen);
+/* The same but without the fdatasync: *needs_sync = 1 when anything
+ * changed, and the caller has s->fd synced (the journal's thread) before
+ * it counts *len as committed. A later bc_sink_commit syncs again. */
+int bc_sink_commit_deferred(struct bc_sink *s, uint64_t *len, int *needs_sync,
+			    char *err, size_t errlen);
 int bc_sink_close(struct bc_sink *s, char *err, size_t errlen);
 
 #endif

@@ -931,19 +931,30 @@ static int64_t dispatch(struct engine *e, int64_t now)
 		 * the last commit when one is due: after a crash they stay ok
 		 * instead of becoming unknown. */
 		uint64_t len[BC_OUT_FILES];
+		int fd[BC_OUT_FILES];
+		const char *path[BC_OUT_FILES];
+		size_t nfiles = 0;
 		size_t pending = bc_journal_pending(e->jr);
 		int with_commit =
 			pending &&
 			(now - e->last_commit_ms >= COMMIT_WITH_SENT_MS ||
 			 pending >= COMMIT_ROWS);
-		if (with_commit) {
-			r = bc_output_commit(e->job.output, len, err, sizeof err);
+		if (with_commit && bench_before("sync-on-loop"))
+			r = bc_output_commit(e->job.output, len, err,
+					     sizeof err);
+		else if (with_commit)
+			/* The sync thread makes the files durable, with the
+			 * journal; the loop does not wait on the disk. */
+			r = bc_output_commit_deferred(e->job.output, len, fd,
+						      path, &nfiles, err,
+						      sizeof err);
+		if (with_commit)
 			e->last_commit_ms = now;
-		}
 		if (!r)
-			r = bc_journal_sent_async(e->jr, with_commit, len,
-						  e->batch_rows, nbatch, &ticket,
-						  err, sizeof err);
+			r = bc_journal_sent_async(e->jr, with_commit, len, fd,
+						  path, nfiles, e->batch_rows,
+						  nbatch, &ticket, err,
+						  sizeof err);
 	}
 	if (r != BC_OK) {
 		/* Not durably "sent": not sent. Back to the queue, unsent. */

@@ -56,6 +56,18 @@ static void test_rowset(void)
 	bc_rowset_release(&s);
 }
 
+/* Polls bc_journal_synced until the ticket is durable (or 5 s pass). */
+static int wait_synced(struct bc_journal *j, uint64_t ticket, char *err,
+		       size_t errlen)
+{
+	int r = 0;
+	for (int i = 0; i < 5000 && (r = bc_journal_synced(j, ticket, err,
+							    errlen)) == 0;
+	     i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	return r;
+}
+
 /* A journal of two runs: the first crashed after two commits, the second
  * (a resume) stopped and wrote its unsent rows ("R"). */
 static void write_journal(void)
@@ -81,10 +93,33 @@ static void write_journal(void)
 	bc_journal_final(j, 5);
 	uint64_t len2[BC_OUT_FILES] = {120, 20, 35, 40};
 	uint64_t ticket = 0;
-	CHECK_INT(bc_journal_sent_async(j, 1, len2, again, 1, &ticket, err,
-					sizeof err),
+	/* A commit riding on the async barrier, its file synced by the
+	 * journal's thread: the record waits for that sync, so a crash
+	 * before it leaves the previous commit in force. */
+	char fpath[512];
+	snprintf(fpath, sizeof fpath, "%s/results.csv", dir);
+	int fd = open(fpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	CHECK(fd >= 0);
+	const char *fname = fpath;
+	CHECK_INT(bc_journal_sent_async(j, 1, len2, &fd, &fname, 1, again, 1,
+					&ticket, err, sizeof err),
+		  BC_OK);
+	CHECK_INT(bc_journal_pending(j), 0);
+	struct bc_journal_state st;
+	CHECK_INT(bc_journal_load(dir, &st, err, sizeof err), BC_OK);
+	CHECK_INT(st.len[0], 100);
+	CHECK(!bc_rowset_has(&st.final, 5));
+	CHECK(bc_rowset_has(&st.maybe_sent, 4)); /* the "S" is written */
+	bc_journal_state_release(&st);
+	CHECK_INT(wait_synced(j, ticket, err, sizeof err), 1);
+	/* The next barrier writes it, ahead of its own "S". */
+	uint64_t next[] = {10};
+	uint64_t len_unused[BC_OUT_FILES] = {0, 0, 0, 0};
+	CHECK_INT(bc_journal_sent_async(j, 0, len_unused, NULL, NULL, 0, next,
+					1, &ticket, err, sizeof err),
 		  BC_OK);
 	bc_journal_free(j);
+	close(fd);
 }
 
 static void test_journal_roundtrip(void)
@@ -106,6 +141,7 @@ static void test_journal_roundtrip(void)
 	/* Sent, not final, not "not acted": 4 (sent again) and 9. */
 	CHECK(bc_rowset_has(&st.maybe_sent, 4));
 	CHECK(bc_rowset_has(&st.maybe_sent, 9));
+	CHECK(bc_rowset_has(&st.maybe_sent, 10));
 	CHECK(!st.complete);
 	CHECK_INT(st.torn_bytes, 0);
 	uint64_t valid = st.valid_len;
@@ -157,14 +193,12 @@ static void test_journal_async(void)
 	uint64_t len0[BC_OUT_FILES] = {10, 0, 0, 0};
 	uint64_t t1 = 0, t2 = 0, t3 = 0;
 	uint64_t a[] = {1, 2, 3};
-	CHECK_INT(bc_journal_sent_async(j, 0, len0, a, 3, &t1, err, sizeof err),
+	CHECK_INT(bc_journal_sent_async(j, 0, len0, NULL, NULL, 0, a, 3, &t1, err,
+					sizeof err),
 		  BC_OK);
 	CHECK(t1 > 0);
 	int r = 0;
-	for (int i = 0; i < 5000 && (r = bc_journal_synced(j, t1, err,
-							    sizeof err)) == 0;
-	     i++)
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	r = wait_synced(j, t1, err, sizeof err);
 	CHECK_INT(r, 1);
 	CHECK(__atomic_load_n(&wakes, __ATOMIC_SEQ_CST) >= 1);
 	/* the thread's syncs are counted (the engine paces admission by
@@ -175,13 +209,15 @@ static void test_journal_async(void)
 	bc_journal_final(j, 2);
 	uint64_t len1[BC_OUT_FILES] = {50, 0, 0, 0};
 	uint64_t b[] = {4};
-	CHECK_INT(bc_journal_sent_async(j, 1, len1, b, 1, &t2, err, sizeof err),
+	CHECK_INT(bc_journal_sent_async(j, 1, len1, NULL, NULL, 0, b, 1, &t2, err,
+					sizeof err),
 		  BC_OK);
 	CHECK(t2 > t1);
 	CHECK_INT(bc_journal_pending(j), 0);
 	bc_journal_not_acted(j, 3);
 	uint64_t c[] = {5};
-	CHECK_INT(bc_journal_sent_async(j, 0, len1, c, 1, &t3, err, sizeof err),
+	CHECK_INT(bc_journal_sent_async(j, 0, len1, NULL, NULL, 0, c, 1, &t3, err,
+					sizeof err),
 		  BC_OK);
 	/* a synchronous commit makes every earlier ticket durable */
 	CHECK_INT(bc_journal_commit(j, 0, len1, err, sizeof err), BC_OK);
@@ -189,12 +225,10 @@ static void test_journal_async(void)
 	uint64_t before = bc_journal_syncs(j);
 	uint64_t d[] = {6};
 	uint64_t t4 = 0;
-	CHECK_INT(bc_journal_sent_async(j, 0, len1, d, 1, &t4, err, sizeof err),
+	CHECK_INT(bc_journal_sent_async(j, 0, len1, NULL, NULL, 0, d, 1, &t4, err,
+					sizeof err),
 		  BC_OK);
-	for (int i = 0; i < 5000 && (r = bc_journal_synced(j, t4, err,
-							    sizeof err)) == 0;
-	     i++)
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	r = wait_synced(j, t4, err, sizeof err);
 	CHECK_INT(r, 1);
 	CHECK(bc_journal_syncs(j) >= before + 1);
 	bc_journal_free(j);
@@ -208,6 +242,54 @@ static void test_journal_async(void)
 	CHECK(bc_rowset_has(&st.maybe_sent, 4));
 	CHECK(bc_rowset_has(&st.maybe_sent, 5));
 	CHECK_INT(st.torn_bytes, 0);
+	bc_journal_state_release(&st);
+}
+
+/* An output file that the sync thread cannot make durable (a pipe:
+ * fdatasync says EINVAL): the barrier fails naming that file, and the
+ * commit that counted its bytes never reaches the journal. */
+static void test_journal_file_sync_fails(void)
+{
+	char err[256];
+	struct bc_journal *j;
+	CHECK_INT(bc_journal_open(&j, dir, -1, -1, err, sizeof err), BC_OK);
+	CHECK_INT(bc_journal_begin(j, "run", err, sizeof err), BC_OK);
+	int p[2];
+	CHECK_INT(pipe(p), 0);
+	const char *name = "/folder/results.csv";
+	bc_journal_final(j, 1);
+	uint64_t len[BC_OUT_FILES] = {77, 0, 0, 0};
+	uint64_t rows[] = {2};
+	uint64_t t = 0;
+	CHECK_INT(bc_journal_sent_async(j, 1, len, &p[1], &name, 1, rows, 1,
+					&t, err, sizeof err),
+		  BC_OK);
+	/* The sync fails; later syncs of the journal alone work, but the
+	 * failed file's ticket and every later one stay undurable, so the
+	 * commit waiting for it is never written. */
+	nanosleep(&(struct timespec){ 0, 30000000 }, NULL);
+	uint64_t more[] = {3}, yet[] = {4};
+	uint64_t t2 = 0, t3 = 0;
+	CHECK_INT(bc_journal_sent_async(j, 0, len, NULL, NULL, 0, more, 1, &t2,
+					err, sizeof err),
+		  BC_OK);
+	nanosleep(&(struct timespec){ 0, 30000000 }, NULL);
+	CHECK_INT(bc_journal_sent_async(j, 0, len, NULL, NULL, 0, yet, 1, &t3,
+					err, sizeof err),
+		  BC_OK);
+	CHECK_INT(bc_journal_synced(j, t, err, sizeof err), BC_EIO);
+	CHECK(strstr(err, "cannot sync '/folder/results.csv'") != NULL);
+	/* Nothing more is taken. */
+	CHECK_INT(bc_journal_synced(j, t2, err, sizeof err), BC_EIO);
+	CHECK_INT(bc_journal_commit(j, 0, len, err, sizeof err), BC_EIO);
+	bc_journal_free(j);
+	close(p[0]);
+	close(p[1]);
+	struct bc_journal_state st;
+	CHECK_INT(bc_journal_load(dir, &st, err, sizeof err), BC_OK);
+	CHECK(!st.has_commit);
+	CHECK(!bc_rowset_has(&st.final, 1));
+	CHECK(bc_rowset_has(&st.maybe_sent, 2));
 	bc_journal_state_release(&st);
 }
 
@@ -440,6 +522,7 @@ int main(void)
 	test_rowset();
 	test_journal_roundtrip();
 	test_journal_async();
+	test_journal_file_sync_fails();
 	test_journal_torn();
 	test_journal_lock();
 	test_sink_gzip_commit();
