@@ -174,15 +174,21 @@ static int add_rows(struct bc_buf *b, uint64_t *rows, size_t n)
 	return result;
 }
 
-/* Seals j->rec as a record (checksum, newline) into j->out. */
-static int seal(struct bc_journal *j)
+/* Seals j->rec as a record (checksum, newline) into dst. */
+static int seal_to(struct bc_journal *j, struct bc_buf *dst)
 {
 	uLong crc = crc32(0L, (const Bytef *)j->rec.ptr, (uInt)j->rec.len);
 	int result = bc_buf_addf(&j->rec, " #%08lx\n", (unsigned long)crc);
 	if (!result)
-		result = bc_buf_add(&j->out, j->rec.ptr, j->rec.len);
+		result = bc_buf_add(dst, j->rec.ptr, j->rec.len);
 	bc_buf_reset(&j->rec);
 	return result;
+}
+
+/* ... into j->out, the records written next. */
+static int seal(struct bc_journal *j)
+{
+	return seal_to(j, &j->out);
 }
 
 static int write_buf(struct bc_journal *j, struct bc_buf *b, char *err,
@@ -523,7 +529,7 @@ int bc_journal_begin(struct bc_journal *j, const char *what, char *err,
 }
 
 static int seal_commit(struct bc_journal *j, int stopped,
-		       const uint64_t len[BC_OUT_FILES]);
+		       const uint64_t len[BC_OUT_FILES], struct bc_buf *dst);
 
 /* Seals the "S" record (after pending "N" records) into j->out. */
 static int seal_sent(struct bc_journal *j, const uint64_t *rows, size_t n)
@@ -563,21 +569,10 @@ int bc_journal_sent_async(struct bc_journal *j, int commit,
 	int result = release_deferred(j, 0, err, errlen);
 	if (result)
 		return result;
-	if (commit) {
-		/* Sealed into j->out, then moved aside: it waits for the
-		 * sync below, which makes the files durable first. Pending
-		 * "N" records stay in place: one must never land after an
-		 * "S" that sends its row again. */
-		if (seal_not_acted(j))
-			return nomem(j, err, errlen);
-		size_t at = j->out.len;
-		if (seal_commit(j, 0, len) ||
-		    bc_buf_add(&j->deferred, j->out.ptr + at, j->out.len - at))
-			return nomem(j, err, errlen);
-		j->out.len = at;
-		j->out.ptr[at] = '\0';
-	}
-	if (seal_sent(j, rows, n))
+	/* The commit record waits aside for the sync below, which makes
+	 * its files durable first. */
+	if ((commit && seal_commit(j, 0, len, &j->deferred)) ||
+	    seal_sent(j, rows, n))
 		return nomem(j, err, errlen);
 	result = write_out(j, err, errlen);
 	if (!result)
@@ -643,9 +638,11 @@ size_t bc_journal_pending(const struct bc_journal *j)
 	return j->final.n;
 }
 
-/* Seals a "C" (or "R") record for the pending final rows. */
+/* Seals a "C" (or "R") record for the pending final rows into dst;
+ * pending "N" records go to j->out first: one must never land after an
+ * "S" that sends its row again. */
 static int seal_commit(struct bc_journal *j, int stopped,
-		       const uint64_t len[BC_OUT_FILES])
+		       const uint64_t len[BC_OUT_FILES], struct bc_buf *dst)
 {
 	int result = seal_not_acted(j);
 	if (!result)
@@ -657,7 +654,7 @@ static int seal_commit(struct bc_journal *j, int stopped,
 		result = stopped ? bc_buf_addc(&j->rec, '-')
 				 : add_rows(&j->rec, j->final.v, j->final.n);
 	if (!result)
-		result = seal(j);
+		result = seal_to(j, dst);
 	return result;
 }
 
@@ -674,7 +671,7 @@ int bc_journal_commit(struct bc_journal *j, int stopped,
 		result = release_deferred(j, 1, err, errlen);
 	if (result)
 		return result;
-	if (seal_commit(j, stopped, len))
+	if (seal_commit(j, stopped, len, &j->out))
 		return nomem(j, err, errlen);
 	result = sync_out(j, err, errlen);
 	if (!result)

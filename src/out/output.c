@@ -369,8 +369,6 @@ static int results_csv(struct bc_output *o, const struct bc_result *r)
 		result = bc_buf_addc(l, ',');
 	if (!result && r->http_status > 0)
 		result = bc_buf_addu(l, (unsigned long long)r->http_status);
-	else if (!result && r->http_status)
-		result = bc_buf_addf(l, "%ld", r->http_status);
 	if (!result)
 		result = bc_buf_addc(l, ',');
 	if (!result && r->error && r->error[0])
