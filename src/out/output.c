@@ -794,32 +794,22 @@ int bc_output_flush(struct bc_output *o, char *err, size_t errlen)
 	return BC_OK;
 }
 
-int bc_output_commit(struct bc_output *o, uint64_t *len, char *err,
-		     size_t errlen)
+/* Every open file sealed at len[]; synced here (fd NULL), or the files
+ * that changed listed in fd[]/path[] for the caller to sync. */
+static int commit_files(struct bc_output *o, uint64_t *len, int *fd,
+			const char **path, size_t *nfiles, char *err,
+			size_t errlen)
 {
-	for (int i = 0; i < FILE_COUNT; i++) {
-		len[i] = 0;
-		if (!o->open[i])
-			continue;
-		int result = bc_sink_commit(&o->files[i], &len[i], err, errlen);
-		if (result)
-			return result;
-	}
-	return BC_OK;
-}
-
-int bc_output_commit_deferred(struct bc_output *o, uint64_t *len, int *fd,
-			      const char **path, size_t *nfiles, char *err,
-			      size_t errlen)
-{
-	*nfiles = 0;
 	for (int i = 0; i < FILE_COUNT; i++) {
 		len[i] = 0;
 		if (!o->open[i])
 			continue;
 		int needs_sync = 0;
-		int result = bc_sink_commit_deferred(&o->files[i], &len[i],
-						     &needs_sync, err, errlen);
+		int result = fd ? bc_sink_commit_deferred(&o->files[i], &len[i],
+							  &needs_sync, err,
+							  errlen)
+				: bc_sink_commit(&o->files[i], &len[i], err,
+						 errlen);
 		if (result)
 			return result;
 		if (needs_sync) {
@@ -828,6 +818,20 @@ int bc_output_commit_deferred(struct bc_output *o, uint64_t *len, int *fd,
 		}
 	}
 	return BC_OK;
+}
+
+int bc_output_commit(struct bc_output *o, uint64_t *len, char *err,
+		     size_t errlen)
+{
+	return commit_files(o, len, NULL, NULL, NULL, err, errlen);
+}
+
+int bc_output_commit_deferred(struct bc_output *o, uint64_t *len, int *fd,
+			      const char **path, size_t *nfiles, char *err,
+			      size_t errlen)
+{
+	*nfiles = 0;
+	return commit_files(o, len, fd, path, nfiles, err, errlen);
 }
 
 const uint64_t *bc_output_counts(const struct bc_output *o)

@@ -156,6 +156,7 @@ struct engine {
 	uint64_t answers, answers_at_sync, syncs_seen;
 	size_t answers_per_sync;
 	size_t parked_cap; /* parked_extra(), worked out once */
+	int sync_on_loop;  /* bench/run's "before": commits sync on the loop */
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -939,7 +940,7 @@ static int64_t dispatch(struct engine *e, int64_t now)
 			pending &&
 			(now - e->last_commit_ms >= COMMIT_WITH_SENT_MS ||
 			 pending >= COMMIT_ROWS);
-		if (with_commit && bench_before("sync-on-loop"))
+		if (with_commit && e->sync_on_loop)
 			r = bc_output_commit(e->job.output, len, err,
 					     sizeof err);
 		else if (with_commit)
@@ -1179,6 +1180,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 	 * full while a sync runs (release_parked keeps the transport at
 	 * --concurrency). */
 	e->parked_cap = parked_extra(e, o);
+	e->sync_on_loop = bench_before("sync-on-loop");
 	sc.concurrency = (uint32_t)((size_t)o->concurrency + e->parked_cap);
 	sc.key_rate_milli = bc_rate_to_milli(o->key_rate);
 	sc.key_concurrency = (uint32_t)o->key_concurrency;
