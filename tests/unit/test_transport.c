@@ -793,6 +793,84 @@ static void test_headers_and_methods(void)
 	bc_transport_free(t);
 }
 
+static int count_of(const struct bc_transfer_done *d, const char *s)
+{
+	int n = 0;
+	for (const char *p = d->body; p && (p = strstr(p, s)); p++)
+		n++;
+	return n;
+}
+
+/* The handle keeps a parsed URL while the URL stays the same, and the
+ * User-Agent travels in the header list (libcurl's own would be printed
+ * afresh per transfer): each handle must still send what it was given. */
+static void test_url_and_user_agent(void)
+{
+	struct bc_transport_options o = { .max_in_flight = 1 };
+	struct bc_transport *t = mk(&o);
+	struct bc_transfer_done d;
+	if (!t)
+		return;
+	static const char *const paths[] = { "/tag/11", "/tag/11", "/tag/12",
+					     "/tag/11", "/tag/13", "/tag/13" };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (one(t, "GET", url(0, paths[i]), NULL, 0, NULL, &d))
+			CHECK_STR(d.body, paths[i] + 5);
+	if (one(t, "GET", url(0, "/tag/15?a=1&b=%41"), NULL, 0, NULL, &d))
+		CHECK_STR(d.body, "15?a=1&b=%41");
+	if (one(t, "GET", url(0, "/echo"), NULL, 0, NULL, &d)) {
+		CHECK(contains(&d, "GET /echo HTTP/1.1\r\n"));
+		CHECK_INT(count_of(&d, "\r\nUser-Agent: bulkcall/"), 1);
+	}
+	/* refused by the parser: libcurl fails it as before, and the next
+	 * good URL goes out again */
+	if (one(t, "GET", "http://[::1/x", NULL, 0, NULL, &d))
+		CHECK_INT(d.result, BC_NET_LOCAL);
+	if (one(t, "GET", url(0, "/tag/14"), NULL, 0, NULL, &d))
+		CHECK_STR(d.body, "14");
+	bc_transport_free(t);
+
+	const char *h[] = { "user-agent: their-tool/2" };
+	struct bc_transport_options ho = { .headers = h, .nheaders = 1 };
+	if (!(t = mk(&ho)))
+		return;
+	if (one(t, "GET", url(0, "/echo"), NULL, 0, NULL, &d)) {
+		CHECK_INT(count_of(&d, "their-tool/2"), 1);
+		CHECK(!contains(&d, "bulkcall/"));
+	}
+	bc_transport_free(t);
+}
+
+/* "No proxy" is set once only when the environment names none: a proxy
+ * from the environment (and no_proxy) still apply. The test server plays
+ * the proxy for a URL whose own port is closed. */
+static void test_proxy_from_environment(void)
+{
+	char proxy[64];
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", srv.port);
+	struct bc_transfer_done d;
+	setenv("http_proxy", proxy, 1);
+	struct bc_transport *t = mk(NULL);
+	if (t && one(t, "GET", "http://127.0.0.1:1/echo", NULL, 0, NULL, &d)) {
+		CHECK_INT(d.result, BC_NET_OK);
+		CHECK_INT(d.status, 404); /* the proxy saw an absolute URL */
+	}
+	bc_transport_free(t);
+
+	setenv("no_proxy", "127.0.0.1", 1);
+	t = mk(NULL);
+	if (t && one(t, "GET", "http://127.0.0.1:1/echo", NULL, 0, NULL, &d))
+		CHECK_INT(d.result, BC_NET_NOT_SENT); /* went direct */
+	bc_transport_free(t);
+	unsetenv("no_proxy");
+	unsetenv("http_proxy");
+
+	t = mk(NULL);
+	if (t && one(t, "GET", "http://127.0.0.1:1/echo", NULL, 0, NULL, &d))
+		CHECK_INT(d.result, BC_NET_NOT_SENT);
+	bc_transport_free(t);
+}
+
 static void test_reuse_and_record_life(void)
 {
 	struct bc_transport_options o = { .max_in_flight = 4 };
@@ -1026,6 +1104,8 @@ int main(void)
 		test_connect_timeout();
 		test_refusals();
 		test_headers_and_methods();
+		test_url_and_user_agent();
+		test_proxy_from_environment();
 		test_reuse_and_record_life();
 		test_many(BC_LOOP_EPOLL, 2000, 500);
 		test_abort_all();
