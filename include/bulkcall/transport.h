@@ -64,6 +64,10 @@ struct bc_transport_options {
 	 * caller's thread, as before, instead of the worker's (see loop_add in
 	 * transport.c). */
 	int setopt_in_caller;
+	/* Benchmarks only: a worker hands its finished transfers over only at
+	 * the end of each epoll batch, as before, instead of once an eighth of
+	 * its window has finished (see publish_now in transport.c). */
+	int publish_at_batch_end;
 };
 
 enum bc_net_result {

@@ -142,7 +142,9 @@ struct tloop {
 	size_t nconn_socks;
 	struct xfer *free_list;  /* owner: this loop's unused transfers */
 	struct xfer *active;     /* in one of this loop's multi handles */
+	size_t nactive;
 	struct xfer *fin_head, *fin_tail; /* finished, not yet published */
+	size_t nfin;
 	size_t submitted;        /* owner: in flight on this loop */
 
 	/* worker threads only */
@@ -162,6 +164,7 @@ struct bc_transport {
 	int no_resend;
 	int readd_idle_sockets; /* benchmarks: see bc_transport_options */
 	int setopt_in_caller;   /* benchmarks: see bc_transport_options */
+	int publish_at_batch_end; /* benchmarks: see bc_transport_options */
 	size_t max_body;
 	enum bc_transport_loop loop;
 
@@ -709,6 +712,7 @@ static void active_link(struct tloop *l, struct xfer *x)
 	if (l->active)
 		l->active->aprev = x;
 	l->active = x;
+	l->nactive++;
 }
 
 static void active_unlink(struct tloop *l, struct xfer *x)
@@ -720,6 +724,24 @@ static void active_unlink(struct tloop *l, struct xfer *x)
 	if (x->anext)
 		x->anext->aprev = x->aprev;
 	x->aprev = x->anext = NULL;
+	l->nactive--;
+}
+
+static void publish(struct tloop *l);
+
+/* Worker: whether the batch's finished transfers go to the owner now
+ * rather than at the batch's end. A batch can hold an event for most of
+ * the loop's transfers, and a transfer finished early in it would wait for
+ * all of them before the owner could send the next row: at 100 in flight
+ * that idled the window for a good part of each round trip. Once an
+ * eighth of the loop's window has finished, the owner gets them; with
+ * 1,000 in flight that is still about one hand-over per batch. */
+static int publish_now(const struct tloop *l)
+{
+	if (l->t->publish_at_batch_end)
+		return 0;
+	size_t every = l->nactive / 8;
+	return l->nfin >= (every > 4 ? every : 4);
 }
 
 /* Loop: fills x's done record from its easy handle, already out of its
@@ -779,6 +801,9 @@ static void finish(struct tloop *l, struct xfer *x, CURLcode code,
 		return;
 	}
 	xqueue_push(&l->fin_head, &l->fin_tail, x);
+	l->nfin++;
+	if (publish_now(l))
+		publish(l);
 }
 
 static void read_info(struct tloop *l, struct tmulti *m)
@@ -1044,6 +1069,7 @@ int bc_transport_new(struct bc_transport **out,
 	t->no_resend = o->no_resend;
 	t->readd_idle_sockets = o->readd_idle_sockets;
 	t->setopt_in_caller = o->setopt_in_caller;
+	t->publish_at_batch_end = o->publish_at_batch_end;
 	t->loop = o->loop;
 	t->threads = o->threads;
 	t->cacert = dup_opt(o->cacert, &result);
@@ -1599,6 +1625,7 @@ static void publish(struct tloop *l)
 	t->pub_tail = l->fin_tail;
 	pthread_mutex_unlock(&t->pub_lock);
 	l->fin_head = l->fin_tail = NULL;
+	l->nfin = 0;
 	if (was_empty)
 		wake(t->main_wake);
 }

@@ -1246,6 +1246,7 @@ static int setup(struct engine *e, const struct bc_job_options *o)
 		.threads = net_threads(o),
 		.readd_idle_sockets = bench_before("idle-sockets"),
 		.setopt_in_caller = bench_before("home-loop"),
+		.publish_at_batch_end = bench_before("publish-early"),
 	};
 	if (o->insecure)
 		fprintf(stderr, "bulkcall: warning: --insecure: TLS certificates "
