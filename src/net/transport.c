@@ -735,7 +735,8 @@ static void publish(struct tloop *l);
  * all of them before the owner could send the next row: at 100 in flight
  * that idled the window for a good part of each round trip. Once an
  * eighth of the loop's window has finished, the owner gets them; with
- * 1,000 in flight that is still about one hand-over per batch. */
+ * 1,000 in flight (500 a worker) that is a few hand-overs per batch of up
+ * to EPOLL_BATCH events, each one lock. */
 static int publish_now(const struct tloop *l)
 {
 	if (l->t->publish_at_batch_end)
