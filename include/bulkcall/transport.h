@@ -66,7 +66,7 @@ struct bc_transport_options {
 	int setopt_in_caller;
 	/* Benchmarks only: a worker hands its finished transfers over only at
 	 * the end of each epoll batch, as before, instead of once an eighth of
-	 * a small window has finished (see publish_now in transport.c). */
+	 * its window has finished (see publish_now in transport.c). */
 	int publish_at_batch_end;
 };
 

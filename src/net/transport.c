@@ -730,17 +730,16 @@ static void active_unlink(struct tloop *l, struct xfer *x)
 static void publish(struct tloop *l);
 
 /* Worker: whether the batch's finished transfers go to the owner now
- * rather than at the batch's end. With a small window one batch holds an
- * event for most of the loop's transfers, and a transfer finished early in
- * it would wait for all of them before the owner could send the next row:
- * at 100 in flight that idled the window for a good part of each round
- * trip. There, once an eighth of the loop's window has finished, the owner
- * gets them. A window over half a batch (1,000 in flight is 500 a worker)
- * keeps the owner busy anyway, and the extra hand-overs only cost wake-ups:
- * 2 to 5 % slower in interleaved runs at 1,000. */
+ * rather than at the batch's end. A batch can hold an event for most of
+ * the loop's transfers, and a transfer finished early in it would wait for
+ * all of them before the owner could send the next row: at 100 in flight
+ * that idled the window for a good part of each round trip. Once an
+ * eighth of the loop's window has finished, the owner gets them; with
+ * 1,000 in flight (500 a worker) that is a few hand-overs per batch of up
+ * to EPOLL_BATCH events, each one lock. */
 static int publish_now(const struct tloop *l)
 {
-	if (l->t->publish_at_batch_end || l->nactive > EPOLL_BATCH / 2)
+	if (l->t->publish_at_batch_end)
 		return 0;
 	size_t every = l->nactive / 8;
 	return l->nfin >= (every > 4 ? every : 4);
