@@ -115,6 +115,10 @@ struct bc_journal {
 	int sync_errno;             /* a sync of the thread failed */
 	const char *sync_errpath;   /* ... of this file (NULL: the journal) */
 	long sync_period_us;        /* see pace_sync */
+	/* Tests only (BULKCALL_TEST_SYNC_STALL=N:MS): sync number N (from 1)
+	 * first sleeps MS, as a stalled disk would. */
+	uint64_t stall_at;
+	long stall_ms;
 	void (*wake)(void *);
 	void *wake_arg;
 	pthread_cond_t idle;        /* broadcast after each sync */
@@ -291,7 +295,14 @@ static void *sync_main(void *arg)
 		memcpy(fd, j->file_fd, sizeof fd);
 		memcpy(path, j->file_path, sizeof path);
 		j->nfiles = 0;
+		int stall = j->stall_at && j->syncs + 1 == j->stall_at;
 		pthread_mutex_unlock(&j->lock);
+		if (stall) {
+			struct timespec ts = { j->stall_ms / 1000,
+					       (j->stall_ms % 1000) * 1000000L };
+			while (nanosleep(&ts, &ts) != 0)
+				;
+		}
 		/* The output files first: a commit record counting their
 		 * bytes is written once this sync is done. */
 		int e = 0;
@@ -462,6 +473,10 @@ int bc_journal_open(struct bc_journal **out, const char *dir, int64_t keep_len,
 		return BC_ENOMEM;
 	j->fd = -1;
 	j->sync_period_us = BC_JOURNAL_SYNC_PERIOD_US;
+	const char *stall = getenv("BULKCALL_TEST_SYNC_STALL");
+	if (stall && sscanf(stall, "%" SCNu64 ":%ld", &j->stall_at,
+			    &j->stall_ms) != 2)
+		j->stall_at = 0;
 	bc_buf_init(&j->out, RECORD_MAX * 2);
 	bc_buf_init(&j->rec, RECORD_MAX);
 	bc_buf_init(&j->deferred, SIZE_MAX);

@@ -157,6 +157,14 @@ struct engine {
 	size_t answers_per_sync;
 	size_t parked_cap; /* parked_extra(), worked out once */
 	int sync_on_loop;  /* bench/run's "before": commits sync on the loop */
+	/* The run's rate once more where parked rows leave. The scheduler
+	 * takes a token when it admits a row, and rows parked for a sync go
+	 * out together once it is done: after a stalled sync that would be
+	 * a clump of every row admitted meanwhile. So release_parked takes a
+	 * token too, from this bucket at the scheduler's rate and burst, and
+	 * no window of sends holds more than rate x window + burst. */
+	struct bc_bucket send_bucket;
+	int64_t send_wait_ms; /* parked rows wait for a send token until then */
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -978,6 +986,26 @@ static int64_t dispatch(struct engine *e, int64_t now)
 	return next;
 }
 
+/* Takes a send token for a parked row (see send_bucket); 0: none yet,
+ * send_wait_ms says when. */
+static int send_token(struct engine *e, int64_t now)
+{
+	int64_t rate = e->sched.bucket_rate_milli, burst = e->sched.bucket.burst;
+	if (!rate)
+		return 1; /* unlimited (or back to it) */
+	struct bc_bucket *b = &e->send_bucket;
+	if (!b->rate_milli)
+		bc_bucket_init(b, rate, burst, now);
+	else if (b->rate_milli != rate || b->burst != burst)
+		bc_bucket_set(b, rate, burst, now);
+	int64_t wait = bc_bucket_take(b, now);
+	if (wait > 0) {
+		e->send_wait_ms = now + wait;
+		return 0;
+	}
+	return 1;
+}
+
 /* Sends the parked rows whose "sent" record is durable now, while the
  * transport has room; after a stop (or a failed sync) they go back to the
  * queue unsent instead. */
@@ -999,6 +1027,8 @@ static void release_parked(struct engine *e, int64_t now)
 				output_failed(e, err); /* a stop from now on */
 			durable = r == 1;
 		}
+		if (durable && !send_token(e, now))
+			return;
 		if (durable) {
 			submit(e, pk->slot, now);
 		} else {
@@ -1359,6 +1389,8 @@ static void loop(struct engine *e)
 			}
 		}
 		release_parked(e, now);
+		if (e->nparked && e->send_wait_ms > now && e->send_wait_ms < wake)
+			wake = e->send_wait_ms;
 		size_t in_flight = bc_transport_in_flight(e->net);
 		if (e->input_done && !in_flight && !e->nready &&
 		    !e->nparked && bc_heap_size(&e->held) == 0)

@@ -180,4 +180,30 @@ t_eq "at most --concurrency 20 at the server at once (peak ${peak:-none})" \
 	"$([ "${peak:-999}" -le 20 ] && echo yes)" yes
 t_eq "the window was used (peak ${peak:-none})" "$([ "${peak:-0}" -ge 15 ] && echo yes)" yes
 
+# 15. --rate holds where rows leave, not only where they are admitted: a
+# non-idempotent run parks admitted rows until their "sent" record is
+# synced, and a stalled sync (the 3rd, 600 ms here) would release every
+# row admitted meanwhile at once. No 100 ms window of the mock's ledger may
+# hold more than rate x 0.1 s + burst = 10 + 5.
+"$GEN" 120 6 >"$T_TMP/c120.csv"
+mock_start --ledger "$T_TMP/l15.ndjson"
+BULKCALL_TEST_SYNC_STALL=3:600 run --rate 100 --burst 5 "$T_TMP/c120.csv" -o "$T_TMP/r15"
+t_eq "stalled-sync run exit" "$?" 0
+mock_stop
+t_invariants "$T_TMP/c120.csv" "$T_TMP/r15" --rows 120 --expect ok=120 --ledger "$T_TMP/l15.ndjson"
+peak=$(python3 - "$T_TMP/l15.ndjson" <<'PY'
+import json, sys
+t = sorted(json.loads(l)["t"] for l in open(sys.argv[1]) if l.strip())
+j = 0
+best = 0
+for i in range(len(t)):
+    while t[i] - t[j] >= 100:
+        j += 1
+    best = max(best, i - j + 1)
+print(best)
+PY
+)
+t_eq "at most 15 sends in any 100 ms after a stalled sync (peak ${peak:-none})" \
+	"$([ "${peak:-999}" -le 15 ] && echo yes)" yes
+
 t_done
